@@ -1,0 +1,609 @@
+"""Start, stop and inspect the local platform: real engines, one process group each.
+
+Usage: python platform/platformctl.py {up,down,status,env} [--profile local|test] [--services a,b]
+
+Every service runs in its own session (process group), logs to <state>/logs/<service>.log and keeps its
+data under <state>/data/<service>/, so `down` signals whole groups and leaves no orphan, and data survives
+`down`/`up`. The `test` profile uses other ports and another state folder, so tests never touch the data
+of a platform the user left running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache"
+KAFKA_JARS = CACHE / "jars" / "kafka"
+S3PROXY_JAR = CACHE / "jars" / "s3proxy" / "s3proxy.jar"
+KINESIS_MOCK = CACHE / "node" / "node_modules" / "kinesis-local" / "main.js"
+CONNECT_PLUGIN = REPO / "platform" / "connect-s3-sink" / "target" / "plugin"
+VENV_BIN = Path(sys.executable).parent
+
+PROFILES = {"local": 0, "test": 10000}
+BASE_PORTS = {
+    "kafka": 9092,
+    "kafka-controller": 9093,
+    "connect": 8083,
+    "s3": 9000,
+    "kinesis": 4568,
+    "kinesis-tls": 4567,
+    "ingest-api": 8082,
+    "airflow": 8080,
+}
+
+
+class PlatformError(RuntimeError):
+    """A clear, user-facing reason why the platform cannot do what was asked."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    state: Path
+
+    @property
+    def offset(self) -> int:
+        return PROFILES[self.name]
+
+    def port(self, name: str) -> int:
+        return BASE_PORTS[name] + self.offset
+
+    def path(self, *parts: str) -> Path:
+        return self.state.joinpath(*parts)
+
+    def api_key(self) -> str:
+        """The ingestion API key of this state folder, created on first use (never committed, never logged)."""
+        key_file = self.path("secrets", "ingest-api-key")
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def client_env(self) -> dict[str, str]:
+        """Variables that point clients (API, emulator, Spark, Airflow tasks, tests) at this platform."""
+        env = {
+            "PINTEREST_PROFILE": "local",
+            "PINTEREST_STATE_DIR": str(self.state),
+            "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
+            "PINTEREST_BUCKET": os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake"),
+            "KAFKA_BOOTSTRAP_SERVERS": f"localhost:{self.port('kafka')}",
+            "KAFKA_CONNECT_URL": f"http://localhost:{self.port('connect')}",
+            "S3_ENDPOINT_URL": f"http://localhost:{self.port('s3')}",
+            "KINESIS_ENDPOINT_URL": f"http://localhost:{self.port('kinesis')}",
+            "INGEST_API_URL": f"http://localhost:{self.port('ingest-api')}",
+            "INGEST_API_KEY": self.api_key(),
+            # The local stores accept any credentials; these dummies only satisfy the AWS SDKs' signers.
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "PYTHONPATH": str(REPO),
+        }
+        env.update(self.airflow_env(env))
+        return env
+
+    def airflow_env(self, client: dict[str, str]) -> dict[str, str]:
+        """Airflow settings and the connections the DAG uses, by id, through AIRFLOW_CONN_* variables."""
+        aws_extra = {
+            "region_name": "us-east-1",
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+            "service_config": {
+                "s3": {"endpoint_url": client["S3_ENDPOINT_URL"]},
+                "kinesis": {"endpoint_url": client["KINESIS_ENDPOINT_URL"]},
+            },
+        }
+        conns = {
+            "pinterest_aws": {"conn_type": "aws", "extra": aws_extra},
+            "pinterest_kafka": {
+                "conn_type": "kafka",
+                "extra": {"bootstrap.servers": client["KAFKA_BOOTSTRAP_SERVERS"]},
+            },
+            "pinterest_kafka_connect": {
+                "conn_type": "http",
+                "host": "localhost",
+                "port": self.port("connect"),
+                "schema": "http",
+            },
+            "pinterest_ingest_api": {
+                "conn_type": "http",
+                "host": "localhost",
+                "port": self.port("ingest-api"),
+                "schema": "http",
+                "password": client["INGEST_API_KEY"],
+            },
+        }
+        env = {f"AIRFLOW_CONN_{cid.upper()}": json.dumps(conn) for cid, conn in conns.items()}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.path("airflow")),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__PARALLELISM": "4",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__API__PORT": str(self.port("airflow")),
+                "AIRFLOW__API__BASE_URL": f"http://localhost:{self.port('airflow')}",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+                "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            }
+        )
+        return env
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: str
+    command: Callable[[Profile], list[str]]
+    healthy: Callable[[Profile], bool]
+    prepare: Callable[[Profile], None] = lambda profile: None
+    needs: tuple[str, ...] = ()
+    start_timeout_s: float = 60.0
+    cwd: Path = REPO
+
+
+# ---------------------------------------------------------------- service definitions
+
+
+def _java(profile: Profile, main: str, *args: str, heap: str = "512m", log_name: str) -> list[str]:
+    log4j = _write(
+        profile.path("conf", f"log4j2-{log_name}.properties"),
+        "rootLogger.level = INFO\nrootLogger.appenderRef.stdout.ref = STDOUT\n"
+        "appender.stdout.type = Console\nappender.stdout.name = STDOUT\n"
+        "appender.stdout.layout.type = PatternLayout\n"
+        "appender.stdout.layout.pattern = [%d] %p %m (%c)%n\n"
+        "logger.kafka.name = kafka\nlogger.kafka.level = WARN\n"
+        "logger.apache.name = org.apache.kafka\nlogger.apache.level = WARN\n"
+        "logger.connect.name = org.apache.kafka.connect.runtime.Worker\nlogger.connect.level = INFO\n",
+    )
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={log4j}",
+        f"-Dplatform.service={log_name}",
+        "-cp",
+        f"{KAFKA_JARS}/*",
+        main,
+        *args,
+    ]
+
+
+def _kafka_prepare(profile: Profile) -> None:
+    data = profile.path("data", "kafka")
+    conf = _write(
+        profile.path("conf", "kafka.properties"),
+        f"""process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=localhost:{profile.port('kafka-controller')}
+listeners=PLAINTEXT://localhost:{profile.port('kafka')},CONTROLLER://localhost:{profile.port('kafka-controller')}
+advertised.listeners=PLAINTEXT://localhost:{profile.port('kafka')}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data}
+num.partitions=3
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+""",
+    )
+    if not (data / "meta.properties").exists():
+        cmd = _java(profile, "kafka.tools.StorageTool", "format", "--standalone", "-t", _cluster_id(profile),
+                    "-c", str(conf), log_name="kafka-storage")
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise PlatformError(f"formatting Kafka storage in {data} failed:\n{result.stdout}{result.stderr}")
+
+
+def _cluster_id(profile: Profile) -> str:
+    """A stable KRaft cluster id per state folder (22 url-safe base64 chars)."""
+    id_file = profile.path("conf", "kafka-cluster-id")
+    if not id_file.exists():
+        _write(id_file, secrets.token_urlsafe(16)[:22])
+    return id_file.read_text().strip()
+
+
+def _kafka_healthy(profile: Profile) -> bool:
+    if not _port_open(profile.port("kafka")):
+        return False
+    from confluent_kafka.admin import AdminClient  # local import: only the venv's Python needs it
+
+    try:
+        AdminClient({"bootstrap.servers": f"localhost:{profile.port('kafka')}"}).list_topics(timeout=3)
+        return True
+    except Exception:
+        return False
+
+
+def _connect_prepare(profile: Profile) -> None:
+    if not (CONNECT_PLUGIN.is_dir() and any(CONNECT_PLUGIN.glob("*.jar"))):
+        raise PlatformError(f"the S3 sink connector plugin is not built ({CONNECT_PLUGIN}): run `make setup`")
+    _write(
+        profile.path("conf", "connect.properties"),
+        f"""bootstrap.servers=localhost:{profile.port('kafka')}
+group.id=pinterest-connect-{profile.name}
+key.converter=org.apache.kafka.connect.storage.StringConverter
+value.converter=org.apache.kafka.connect.storage.StringConverter
+config.storage.topic=_connect-configs
+offset.storage.topic=_connect-offsets
+status.storage.topic=_connect-status
+config.storage.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+offset.flush.interval.ms=5000
+listeners=http://localhost:{profile.port('connect')}
+rest.advertised.host.name=localhost
+rest.advertised.port={profile.port('connect')}
+plugin.path={CONNECT_PLUGIN.parent}
+plugin.discovery=service_load
+""",
+    )
+
+
+def _connect_healthy(profile: Profile) -> bool:
+    plugins = _get_json(f"http://localhost:{profile.port('connect')}/connector-plugins")
+    return bool(plugins) and any("S3SinkConnector" in p.get("class", "") for p in plugins)
+
+
+def _s3_prepare(profile: Profile) -> None:
+    data = profile.path("data", "s3")
+    data.mkdir(parents=True, exist_ok=True)
+    _write(
+        profile.path("conf", "s3proxy.properties"),
+        f"""s3proxy.endpoint=http://127.0.0.1:{profile.port('s3')}
+s3proxy.authorization=none
+jclouds.provider=filesystem
+jclouds.filesystem.basedir={data}
+""",
+    )
+
+
+def _s3_healthy(profile: Profile) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{profile.port('s3')}/", timeout=2) as response:
+            return response.status == 200
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def _kinesis_command(profile: Profile) -> list[str]:
+    return ["node", str(KINESIS_MOCK)]
+
+
+def _kinesis_healthy(profile: Profile) -> bool:
+    import boto3  # local import: only the venv's Python needs it
+    from botocore.config import Config
+
+    client = boto3.client(
+        "kinesis",
+        endpoint_url=f"http://127.0.0.1:{profile.port('kinesis')}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 0}),
+    )
+    try:
+        client.list_streams(Limit=1)
+        return True
+    except Exception:
+        return False
+
+
+def _api_healthy(profile: Profile) -> bool:
+    health = _get_json(f"http://127.0.0.1:{profile.port('ingest-api')}/health")
+    return bool(health) and health.get("status") in {"ok", "degraded"}
+
+
+def _airflow_healthy(profile: Profile) -> bool:
+    health = _get_json(f"http://127.0.0.1:{profile.port('airflow')}/api/v2/monitor/health")
+    return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
+
+
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (
+        Service("s3", "s3", lambda p: ["java", "-Xmx256m", "-jar", str(S3PROXY_JAR), "--properties",
+                                       str(p.path("conf", "s3proxy.properties"))], _s3_healthy, _s3_prepare),
+        # kinesis-mock reads its TLS certificate (server.json) from the working directory.
+        Service("kinesis", "kinesis", _kinesis_command, _kinesis_healthy, cwd=KINESIS_MOCK.parent),
+        Service("kafka", "kafka", lambda p: _java(p, "kafka.Kafka", str(p.path("conf", "kafka.properties")),
+                                                  heap="768m", log_name="kafka"),
+                _kafka_healthy, _kafka_prepare, start_timeout_s=90),
+        Service("connect", "connect", lambda p: _java(p, "org.apache.kafka.connect.cli.ConnectDistributed",
+                                                      str(p.path("conf", "connect.properties")),
+                                                      heap="512m", log_name="connect"),
+                _connect_healthy, _connect_prepare, needs=("kafka", "s3"), start_timeout_s=120),
+        Service("ingest-api", "ingest-api", lambda p: [str(VENV_BIN / "python"), "-m", "include.pinterest.ingest"],
+                _api_healthy, needs=("kafka", "kinesis")),
+        Service("airflow", "airflow", lambda p: [str(VENV_BIN / "airflow"), "standalone"], _airflow_healthy,
+                needs=("kafka", "connect", "s3", "kinesis"), start_timeout_s=180),
+    )
+}
+DEFAULT_SERVICES = {"local": list(SERVICES), "test": [s for s in SERVICES if s != "airflow"]}
+
+
+def _service_env(profile: Profile, service: Service) -> dict[str, str]:
+    env = {**os.environ, **profile.client_env()}
+    if service.name == "kinesis":
+        env.update(
+            KINESIS_MOCK_PLAIN_PORT=str(profile.port("kinesis")),
+            KINESIS_MOCK_TLS_PORT=str(profile.port("kinesis-tls")),
+            SHOULD_PERSIST_DATA="true",
+            LOAD_DATA_IF_EXISTS="true",
+            PERSIST_PATH=str(profile.path("data", "kinesis")),
+            PERSIST_INTERVAL="1s",
+            CREATE_STREAM_DURATION="200ms",
+            LOG_LEVEL="WARN",
+        )
+    if service.name == "ingest-api":
+        env.update(INGEST_API_PORT=str(profile.port("ingest-api")), INGEST_API_HOST="127.0.0.1")
+    return env
+
+
+# ---------------------------------------------------------------- process groups
+
+
+def _pid_file(profile: Profile, name: str) -> Path:
+    return profile.path("run", f"{name}.pid")
+
+
+def running_pid(profile: Profile, name: str) -> int | None:
+    """The PID (= process group id) of a running service of this profile, or None."""
+    pid_file = _pid_file(profile, name)
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        pid_file.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def start(profile: Profile, name: str) -> None:
+    service = SERVICES[name]
+    if running_pid(profile, name):
+        if _wait_healthy(profile, service, service.start_timeout_s):
+            return
+        raise PlatformError(f"{name} is running but not healthy: see {log_path(profile, name)}")
+    port = profile.port(service.port)
+    if _port_open(port):
+        raise PlatformError(
+            f"port {port} for {name} is taken by another process; stop it (e.g. `ss -ltnp 'sport = :{port}'`) "
+            f"or use another profile"
+        )
+    for dependency in service.needs:
+        start(profile, dependency)
+    for directory in ("logs", "run", "conf", "data"):
+        profile.path(directory).mkdir(parents=True, exist_ok=True)
+    service.prepare(profile)
+    log = log_path(profile, name)
+    with open(log, "ab") as log_file:
+        log_file.write(f"\n===== start {time.strftime('%Y-%m-%dT%H:%M:%S')} =====\n".encode())
+        process = subprocess.Popen(
+            service.command(profile),
+            cwd=service.cwd,
+            env=_service_env(profile, service),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: `down` stops the whole group
+        )
+    _pid_file(profile, name).write_text(f"{process.pid}\n")
+    if not _wait_healthy(profile, service, service.start_timeout_s, process):
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-15:])
+        stop(profile, name)
+        raise PlatformError(f"{name} did not become healthy in {service.start_timeout_s:.0f}s; log {log}:\n{tail}")
+
+
+def stop(profile: Profile, name: str, timeout_s: float = 20.0) -> None:
+    pid = running_pid(profile, name)
+    if pid is None:
+        return
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and _group_alive(pid):
+        time.sleep(0.2)
+    if _group_alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        time.sleep(0.5)
+    _pid_file(profile, name).unlink(missing_ok=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    # A group whose only members are zombies (our own unreaped child) is gone for our purposes.
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
+def _wait_healthy(profile: Profile, service: Service, timeout_s: float, process=None) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        if service.healthy(profile):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def log_path(profile: Profile, name: str) -> Path:
+    return profile.path("logs", f"{name}.log")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _get_json(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError, urllib.error.HTTPError):
+        return None
+
+
+def check_prerequisites(services: list[str]) -> None:
+    """Fail early with the missing tool's name instead of a stack trace from deep inside a start."""
+    if any(s in services for s in ("kafka", "connect", "s3")):
+        java = shutil.which("java")
+        if not java:
+            raise PlatformError("no `java` on PATH: install a JDK 17 or newer (Debian: apt-get install openjdk-17-jdk)")
+        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        version = out.split('"')[1] if '"' in out else "0"
+        major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+        if major < 17:
+            raise PlatformError(f"Java {version} found; the platform needs JDK 17 or newer")
+        if not any(KAFKA_JARS.glob("kafka_2.13-*.jar")) or not S3PROXY_JAR.exists():
+            raise PlatformError("the platform's jars are not downloaded: run `make setup`")
+    if "kinesis" in services:
+        if not shutil.which("node"):
+            raise PlatformError("no `node` on PATH: install Node.js 18 or newer")
+        if not KINESIS_MOCK.exists():
+            raise PlatformError("kinesis-mock is not installed: run `make setup`")
+
+
+def ordered(names: list[str]) -> list[str]:
+    """Services in start order (dependencies first)."""
+    result: list[str] = []
+
+    def visit(name: str) -> None:
+        for dep in SERVICES[name].needs:
+            visit(dep)
+        if name not in result:
+            result.append(name)
+
+    for name in names:
+        visit(name)
+    return result
+
+
+def profile_for(name: str) -> Profile:
+    return Profile(name, REPO / ".state" / name)
+
+
+def up(profile: Profile, names: list[str]) -> None:
+    check_prerequisites(names)
+    for name in ordered(names):
+        began = time.monotonic()
+        start(profile, name)
+        print(f"  {name:<11} healthy   :{profile.port(SERVICES[name].port):<6} ({time.monotonic() - began:4.1f}s)")
+
+
+def down(profile: Profile, names: list[str]) -> None:
+    for name in reversed(ordered(names)):
+        stop(profile, name)
+
+
+def status(profile: Profile, names: list[str]) -> list[dict]:
+    rows = []
+    for name in names:
+        service = SERVICES[name]
+        pid = running_pid(profile, name)
+        rows.append(
+            {
+                "service": name,
+                "state": "healthy" if pid and service.healthy(profile) else ("unhealthy" if pid else "stopped"),
+                "pid": pid,
+                "port": profile.port(service.port),
+                "log": str(log_path(profile, name)),
+            }
+        )
+    return rows
+
+
+def airflow_login(profile: Profile) -> str:
+    return f"http://localhost:{profile.port('airflow')}  user admin, password in " + str(
+        profile.path("airflow", "simple_auth_manager_passwords.json.generated")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="local")
+    parser.add_argument("--services", help="comma-separated subset (default: all of the profile)")
+    parser.add_argument("--json", action="store_true", help="status as JSON")
+    args = parser.parse_args(argv)
+    profile = profile_for(args.profile)
+    names = args.services.split(",") if args.services else DEFAULT_SERVICES[args.profile]
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown:
+        parser.error(f"unknown service(s) {unknown}; known: {', '.join(SERVICES)}")
+    try:
+        if args.command == "up":
+            print(f"Starting the {profile.name} platform (state: {profile.state})")
+            up(profile, names)
+            if "airflow" in names:
+                print(f"  Airflow UI: {airflow_login(profile)}")
+        elif args.command == "down":
+            down(profile, names)
+            print(f"Stopped the {profile.name} platform.")
+        elif args.command == "status":
+            rows = status(profile, names)
+            if args.json:
+                print(json.dumps(rows, indent=2))
+            else:
+                for row in rows:
+                    print(f"  {row['service']:<11} {row['state']:<9} :{row['port']:<6} {row['log']}")
+            return 0 if all(r["state"] == "healthy" for r in rows) else 3
+        else:
+            for key, value in profile.client_env().items():
+                if key != "INGEST_API_KEY" and not key.startswith("AIRFLOW_CONN_"):
+                    print(f"export {key}={json.dumps(value)}")
+    except PlatformError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
