@@ -3,6 +3,7 @@ package dev.pinterestpipeline.connect.s3;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -25,11 +26,12 @@ import org.apache.kafka.connect.data.Struct;
  */
 final class JsonLinesEncoder {
 
-    // Trailing tokens would mean two documents (or junk) on one line; big decimals keep a re-serialised
-    // number exactly as sent.
+    // Trailing tokens would mean two documents (or junk) on one line; exact big decimals keep a
+    // re-serialised number as it was sent (1.10 stays 1.10).
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
 
     byte[] encode(Object value) {
