@@ -1,0 +1,104 @@
+"""Whole posts (the pin, geo and user rows at one index) read from the source database.
+
+One pooled engine serves the whole run and every read is a streaming cursor consumed in batches, so
+memory depends on the batch size, never on the size of the source. Values come out JSON-ready: datetimes
+as ISO-8601 strings, exactly what the ingestion API accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from random import Random
+from typing import Any
+
+from sqlalchemy import Engine, Select, create_engine, func, select
+
+from include.pinterest.source.tables import geolocation_data, pinterest_data, user_data
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One event: three records sharing ``ind``."""
+
+    ind: int
+    pin: Row
+    geo: Row
+    user: Row
+
+
+class SourceEmpty(RuntimeError):
+    """The source has no posts to send."""
+
+
+def open_source(url: str) -> Engine:
+    """The run's single engine: a small pool, with a liveness check for servers that drop idle links."""
+    return create_engine(url, pool_size=2, max_overflow=0, pool_pre_ping=True)
+
+
+class PostReader:
+    """Reads posts sequentially or samples them with replacement; both in constant memory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._geo_columns = [c for c in geolocation_data.c if c.name != "ind"]
+        self._user_columns = [c for c in user_data.c if c.name != "ind"]
+        self._query: Select[Any] = (
+            select(
+                *pinterest_data.c,
+                *(c.label(f"geo__{c.name}") for c in self._geo_columns),
+                *(c.label(f"user__{c.name}") for c in self._user_columns),
+            )
+            .join(geolocation_data, geolocation_data.c.ind == pinterest_data.c.index)
+            .join(user_data, user_data.c.ind == pinterest_data.c.index)
+        )
+
+    def bounds(self) -> tuple[int, int, int]:
+        """(count, smallest index, largest index) of the posts."""
+        with self._engine.connect() as conn:
+            count, low, high = conn.execute(
+                select(func.count(), func.min(pinterest_data.c.index), func.max(pinterest_data.c.index))
+            ).one()
+        if not count:
+            raise SourceEmpty("the source table pinterest_data has no rows")
+        return count, low, high
+
+    def sequential(self, batch_size: int) -> Iterator[list[Post]]:
+        """All posts in index order, again and again (the caller decides when to stop)."""
+        self.bounds()
+        while True:
+            with self._engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(
+                    self._query.order_by(pinterest_data.c.index)
+                )
+                for rows in result.partitions():
+                    yield [self._post(row) for row in rows]
+
+    def sampled(self, batch_size: int, seed: int) -> Iterator[list[Post]]:
+        """Random posts with replacement (duplicates are normal input), reproducible from ``seed``."""
+        _, low, high = self.bounds()
+        rng = Random(seed)
+        with self._engine.connect() as conn:
+            while True:
+                wanted = [rng.randint(low, high) for _ in range(batch_size)]
+                found = {
+                    row.index: self._post(row)
+                    for row in conn.execute(self._query.where(pinterest_data.c.index.in_(set(wanted))))
+                }
+                # Indexes missing from a source with gaps are skipped; the caller keeps counting.
+                yield [found[index] for index in wanted if index in found]
+
+    def _post(self, row: Any) -> Post:
+        mapping = row._mapping
+        pin = {c.name: mapping[c.name] for c in pinterest_data.c}
+        ind = pin["index"]
+        geo = {"ind": ind, **{c.name: _json_ready(mapping[f"geo__{c.name}"]) for c in self._geo_columns}}
+        user = {"ind": ind, **{c.name: _json_ready(mapping[f"user__{c.name}"]) for c in self._user_columns}}
+        return Post(ind, pin, geo, user)
+
+
+def _json_ready(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

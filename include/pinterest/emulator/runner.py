@@ -1,0 +1,286 @@
+"""The posting emulator: sends posts from the source to the ingestion API, as users posting would.
+
+Batch mode posts to the produce API (``POST /topics/<prefix>.pin|geo|user``, REST Proxy v2 body), stream
+mode to the Kinesis resources (``PUT /streams/streaming-<prefix>-*/records``). The target is any base URL
+speaking those paths: the local API, an API Gateway invoke URL or a Confluent REST Proxy. Requests are
+batched, run with bounded concurrency over one pooled HTTP client, optionally paced by a token bucket,
+and retried with exponential backoff and full jitter on transient faults only (5xx, 429, timeouts,
+connection errors; ``Retry-After`` honoured). Any other 4xx is a rejection, counted with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from tqdm import tqdm
+
+from include.pinterest.emulator.reader import Post, PostReader, open_source
+from include.pinterest.emulator.summary import RunSummary
+from include.pinterest.settings import TABLES, Settings
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["batch", "stream"]
+Sampling = Literal["random", "sequential"]
+PRODUCE_CONTENT_TYPE = "application/vnd.kafka.json.v2+json"
+# Per-record Kinesis failures worth sending again; anything else is a rejection.
+KINESIS_TRANSIENT = {"ProvisionedThroughputExceededException", "InternalFailure", "ServiceUnavailable"}
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """One run. Give ``events`` or ``duration_s`` (or both: whichever ends first)."""
+
+    source_url: str
+    target_url: str
+    api_key: str | None = field(default=None, repr=False)
+    mode: Mode = "batch"
+    sampling: Sampling = "random"
+    seed: int = 42
+    events: int | None = None
+    duration_s: float | None = None
+    rate: float | None = None  # events/s; None is full speed
+    batch_size: int = 500
+    concurrency: int = 4
+    max_retries: int = 8
+    backoff_base_s: float = 0.2
+    backoff_cap_s: float = 10.0
+    timeout_s: float = 60.0
+    track_inds: bool = False
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("batch", "stream"):
+            raise ValueError(f"mode must be 'batch' or 'stream', got {self.mode!r}")
+        if self.sampling not in ("random", "sequential"):
+            raise ValueError(f"sampling must be 'random' or 'sequential', got {self.sampling!r}")
+        if self.events is None and self.duration_s is None:
+            raise ValueError("give events or duration_s (or both)")
+        for name in ("events", "duration_s", "rate"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        if not 1 <= self.batch_size <= 500:
+            raise ValueError(f"batch_size must be 1..500 (the API's per-request limit), got {self.batch_size}")
+        if self.concurrency < 1 or self.max_retries < 0:
+            raise ValueError("concurrency must be >= 1 and max_retries >= 0")
+        if not self.target_url.startswith(("http://", "https://")):
+            raise ValueError(f"target_url must be an http(s) URL, got {self.target_url!r}")
+
+    @property
+    def effective_batch_size(self) -> int:
+        """With a rate, about ten batches a second, so pacing stays smooth."""
+        if self.rate is None:
+            return self.batch_size
+        return max(1, min(self.batch_size, int(self.rate / 10)))
+
+
+class TokenBucket:
+    """Paces events to ``rate`` per second; starts empty so a run never opens with a burst."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = 0.0
+        self.updated = time.monotonic()
+
+    async def take(self, n: int) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(max(n, self.rate), self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= n:
+                self.tokens -= n
+                return
+            await asyncio.sleep((n - self.tokens) / self.rate)
+
+
+# Per-record result of one request: None when accepted, else (kind, reason), kind "rejected" or "failed".
+Results = list[tuple[str, str] | None]
+
+
+class Emulator:
+    """Runs one ``EmulatorConfig``; ``run()`` returns the ``RunSummary``."""
+
+    def __init__(self, config: EmulatorConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self._transport = transport
+        self._jitter = random.Random()
+        settings = config.settings
+        if config.mode == "batch":
+            self._targets = {t: f"/topics/{settings.topic(t)}" for t in TABLES}
+        else:
+            self._targets = {t: f"/streams/{settings.stream(t)}/records" for t in TABLES}
+        self._names = {t: settings.topic(t) if config.mode == "batch" else settings.stream(t) for t in TABLES}
+
+    def run(self) -> RunSummary:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> RunSummary:
+        config = self.config
+        summary = RunSummary(mode=config.mode, accepted_inds=set() if config.track_inds else None)
+        engine = open_source(config.source_url)
+        reader = PostReader(engine)
+        batches = (reader.sampled(config.effective_batch_size, config.seed) if config.sampling == "random"
+                   else reader.sequential(config.effective_batch_size))
+        headers = {"x-api-key": config.api_key} if config.api_key else {}
+        limits = httpx.Limits(max_connections=config.concurrency * 3, max_keepalive_connections=config.concurrency * 3)
+        timeout = httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s))
+        progress = tqdm(total=config.events, unit="ev", disable=not sys.stderr.isatty(), desc=config.mode)
+        started = time.perf_counter()
+        try:
+            async with httpx.AsyncClient(base_url=config.target_url.rstrip("/"), headers=headers, limits=limits,
+                                         timeout=timeout, transport=self._transport) as client:
+                queue: asyncio.Queue[list[Post] | None] = asyncio.Queue(maxsize=config.concurrency)
+                workers = [asyncio.create_task(self._worker(client, queue, summary, progress))
+                           for _ in range(config.concurrency)]
+                try:
+                    await self._feed(batches, queue, summary, started)
+                finally:
+                    for _ in workers:
+                        await queue.put(None)
+                    await asyncio.gather(*workers)
+        finally:
+            summary.duration_s = time.perf_counter() - started
+            progress.close()
+            batches.close()
+            engine.dispose()
+        return summary
+
+    async def _feed(self, batches: Iterator[list[Post]], queue: asyncio.Queue[list[Post] | None],
+                    summary: RunSummary, started: float) -> None:
+        """Read batches (in a thread: the driver blocks), pace them, hand them to the workers."""
+        config = self.config
+        bucket = TokenBucket(config.rate) if config.rate else None
+        while True:
+            remaining = None if config.events is None else config.events - summary.sent
+            if remaining is not None and remaining <= 0:
+                return
+            if config.duration_s is not None and time.perf_counter() - started >= config.duration_s:
+                return
+            batch = await asyncio.to_thread(next, batches)
+            if remaining is not None:
+                batch = batch[:remaining]
+            if not batch:
+                continue
+            if bucket is not None:
+                await bucket.take(len(batch))
+            summary.sent += len(batch)
+            await queue.put(batch)
+
+    async def _worker(self, client: httpx.AsyncClient, queue: asyncio.Queue[list[Post] | None],
+                      summary: RunSummary, progress: tqdm) -> None:
+        while (batch := await queue.get()) is not None:
+            outcomes = await asyncio.gather(*(self._send(client, table, batch, summary) for table in TABLES))
+            self._tally(batch, dict(zip(TABLES, outcomes, strict=True)), summary)
+            progress.update(len(batch))
+
+    def _tally(self, batch: Sequence[Post], outcomes: dict[str, Results], summary: RunSummary) -> None:
+        for table, outcome in outcomes.items():
+            for result in outcome:
+                summary.count(self._names[table], "accepted" if result is None else result[0])
+        for position, post in enumerate(batch):
+            results = [outcomes[t][position] for t in TABLES]
+            kinds = {r[0] for r in results if r is not None}
+            if not kinds:
+                summary.accepted += 1
+                if summary.accepted_inds is not None:
+                    summary.accepted_inds.add(post.ind)
+            elif "rejected" in kinds:
+                summary.rejected += 1
+            else:
+                summary.failed += 1
+            for result in results:
+                if result is not None:
+                    summary.note_reason(result[1])
+
+    async def _send(self, client: httpx.AsyncClient, table: str, batch: Sequence[Post],
+                    summary: RunSummary) -> Results:
+        """One request for one table; transient failures are retried, partially for Kinesis."""
+        rows = [getattr(post, table) for post in batch]
+        results: Results = [None] * len(rows)
+        pending = list(range(len(rows)))
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            body, content_type = self._body([rows[i] for i in pending], [batch[i].ind for i in pending])
+            retry_after: float | None = None
+            try:
+                response = await client.request("PUT" if self.config.mode == "stream" else "POST",
+                                                self._targets[table], content=body,
+                                                headers={"content-type": content_type})
+            except httpx.TransportError as exc:  # timeouts, refused and reset connections
+                problem = f"{type(exc).__name__} talking to the API"
+            else:
+                if response.status_code == 200:
+                    pending = self._read_answers(response, pending, results)
+                    if not pending:
+                        break
+                    problem = "Kinesis throttled some records"
+                elif response.status_code >= 500 or response.status_code == 429:
+                    problem = f"HTTP {response.status_code}: {_message(response)}"
+                    retry_after = _retry_after(response)
+                else:
+                    reason = f"HTTP {response.status_code}: {_message(response)}"
+                    for i in pending:
+                        results[i] = ("rejected", reason)
+                    break
+            if attempt >= self.config.max_retries:
+                for i in pending:
+                    results[i] = ("failed", f"gave up after {attempt} retries: {problem}")
+                break
+            attempt += 1
+            summary.retried += 1
+            delay = self._jitter.uniform(0, min(self.config.backoff_cap_s, self.config.backoff_base_s * 2 ** attempt))
+            await asyncio.sleep(max(delay, retry_after or 0.0))
+        summary.latencies_ms.append((time.perf_counter() - started) * 1000)
+        return results
+
+    def _body(self, rows: list[dict[str, Any]], inds: list[int]) -> tuple[bytes, str]:
+        if self.config.mode == "batch":
+            payload: dict[str, Any] = {"records": [{"key": ind, "value": row} for ind, row in zip(inds, rows)]}
+            content_type = PRODUCE_CONTENT_TYPE
+        else:
+            payload = {"Records": [{"Data": row, "PartitionKey": str(ind)} for ind, row in zip(inds, rows)]}
+            content_type = "application/json"
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), content_type
+
+    def _read_answers(self, response: httpx.Response, pending: list[int],
+                      results: Results) -> list[int]:
+        """Record per-record answers; return the positions to send again (Kinesis throttling only)."""
+        answer = response.json()
+        entries = answer["offsets"] if self.config.mode == "batch" else answer["Records"]
+        again = []
+        for i, entry in zip(pending, entries, strict=True):
+            if self.config.mode == "batch":
+                if entry.get("error_code") is not None:
+                    results[i] = ("rejected", f"{entry['error_code']}: {entry.get('error')}")
+            elif entry.get("ErrorCode"):
+                if entry["ErrorCode"] in KINESIS_TRANSIENT:
+                    again.append(i)
+                else:
+                    results[i] = ("rejected", f"{entry['ErrorCode']}: {entry.get('ErrorMessage')}")
+        return again
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", response.text[:200]))
+    except (ValueError, AttributeError):
+        return response.text[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to the backoff
