@@ -1,6 +1,7 @@
 """Start, stop and inspect the local platform: real engines, one process group each.
 
 Usage: python platform/platformctl.py {up,down,status,env} [--profile local|test] [--services a,b]
+       python platform/platformctl.py exec [--profile local|test] -- COMMAND...  (COMMAND with the client env)
 
 Every service runs in its own session (process group), logs to <state>/logs/<service>.log and keeps its
 data under <state>/data/<service>/, so `down` signals whole groups and leaves no orphan, and data survives
@@ -568,11 +569,13 @@ def airflow_login(profile: Profile) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "exec"])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="local")
     parser.add_argument("--services", help="comma-separated subset (default: all of the profile)")
     parser.add_argument("--json", action="store_true", help="status as JSON")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     profile = profile_for(args.profile)
     names = args.services.split(",") if args.services else DEFAULT_SERVICES[args.profile]
     unknown = [n for n in names if n not in SERVICES]
@@ -595,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
                 for row in rows:
                     print(f"  {row['service']:<11} {row['state']:<9} :{row['port']:<6} {row['log']}")
             return 0 if all(r["state"] == "healthy" for r in rows) else 3
+        elif args.command == "exec":
+            if not command:
+                parser.error("exec needs a command after --")
+            os.execvpe(command[0], command, {**os.environ, **profile.client_env()})
         else:
             for key, value in profile.client_env().items():
                 if key != "INGEST_API_KEY" and not key.startswith("AIRFLOW_CONN_"):

@@ -18,6 +18,7 @@ sys.path.insert(0, str(REPO))
 
 _spec = importlib.util.spec_from_file_location("platformctl", REPO / "platform" / "platformctl.py")
 platformctl = importlib.util.module_from_spec(_spec)
+sys.modules["platformctl"] = platformctl  # dataclasses resolve their module through sys.modules
 _spec.loader.exec_module(platformctl)
 
 

@@ -1,0 +1,48 @@
+# The two commands: `make run` (the pipeline end to end on the local platform) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+PLATFORM := $(PY) platform/platformctl.py
+PYTEST_ARGS ?=
+
+.PHONY: help setup up down status run test test-fast bench lock mwaa-package mwaa-deploy clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: ## Install what is missing (venv, jars, connector, kinesis-mock, Spark jars); cached and idempotent
+	@scripts/setup.sh
+
+up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, Airflow); harmless twice
+	@$(PLATFORM) up
+
+down: ## Stop the local platform (whole process groups; data is kept in .state/local)
+	@[ -x $(PY) ] && $(PLATFORM) down || true
+
+status: ## Each service of the local platform: healthy or not, port, log file
+	@$(PLATFORM) status
+
+run: up ## Run the pipeline DAG for today on the local platform and print what happened
+	@$(PY) scripts/run_pipeline.py
+
+test: setup ## Run the whole test suite, including the tests that start the (separate) test platform
+	@mvn -q -B -f platform/connect-s3-sink/pom.xml test
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## Only the tests that need no platform and no Spark
+	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
+
+bench: setup ## Run the benchmarks; results go to benchmarks/results/*.json
+	@$(PY) benchmarks/run.py
+
+lock: ## Re-resolve constraints/local-3.11.txt from requirements-local.txt (MWAA's Airflow/provider pins)
+	@scripts/lock.sh
+
+mwaa-package: setup ## Build the MWAA upload set in dist/mwaa/
+	@$(PY) scripts/mwaa.py package
+
+mwaa-deploy: mwaa-package ## Upload dist/mwaa/ to the environment's bucket (MWAA_BUCKET; S3_ENDPOINT_URL for a local store)
+	@$(PY) scripts/mwaa.py deploy
+
+clean: down ## Stop the platform and delete its state (.state/); caches in .cache/ are kept
+	rm -rf .state dist

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, idempotently and cached: the Python venv (locked versions), the
+# platform's jars from Maven Central, the S3 sink connector plugin, kinesis-mock from npm and Spark's jars.
+# Each step is skipped when its inputs have not changed since it last succeeded (stamp files in .cache/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .cache/stamps
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found on PATH: $2" >&2; exit 2; }; }
+need java  "install a JDK 17 or newer"
+need mvn   "install Apache Maven 3.8 or newer"
+need node  "install Node.js 18 or newer"
+need npm   "install npm (comes with Node.js)"
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11+ needed, found $("$PYTHON" -V)" >&2; exit 2; }
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+[ "${java_major:-0}" -ge 17 ] || { echo "error: JDK 17 or newer needed, found Java ${java_major:-unknown}" >&2; exit 2; }
+
+# step NAME INPUT_FILES... -- COMMAND...: run COMMAND unless the inputs' checksum matches the last success.
+step() {
+  local name=$1; shift; local inputs=()
+  while [ "$1" != "--" ]; do inputs+=("$1"); shift; done; shift
+  local sum; sum=$(cat "${inputs[@]}" | sha256sum | cut -c1-16)
+  if [ "$(cat ".cache/stamps/$name" 2>/dev/null)" = "$sum" ]; then return 0; fi
+  echo "setup: $name"
+  "$@"
+  echo "$sum" > ".cache/stamps/$name"
+}
+
+install_venv() {
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip wheel
+  .venv/bin/pip install -q -r requirements-local.txt -c constraints/local-3.11.txt
+}
+step venv requirements-local.txt constraints/local-3.11.txt -- install_venv
+step jars platform/jars/pom.xml -- mvn -q -B -f platform/jars/pom.xml package
+connector_inputs=$(find platform/connect-s3-sink/src/main platform/connect-s3-sink/pom.xml -type f | sort)
+# shellcheck disable=SC2086
+step connector $connector_inputs -- mvn -q -B -f platform/connect-s3-sink/pom.xml package -DskipTests
+install_kinesis_mock() {
+  mkdir -p .cache/node && cp platform/node/package.json platform/node/package-lock.json .cache/node/
+  (cd .cache/node && npm ci --no-audit --no-fund --silent)
+}
+step kinesis-mock platform/node/package.json platform/node/package-lock.json -- install_kinesis_mock
+step spark-jars include/pinterest/spark/session.py -- .venv/bin/python -m include.pinterest.spark.session --prefetch
