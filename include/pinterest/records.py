@@ -49,7 +49,6 @@ def _check_datetime(value: str) -> str:
 
 DateTimeText = Annotated[StrictStr, AfterValidator(_check_datetime)]
 Key = Annotated[StrictInt, Field(ge=0)]
-Number = StrictFloat | StrictInt
 
 
 class _Row(BaseModel):
@@ -78,8 +77,8 @@ class GeoRow(_Row):
 
     ind: Key
     timestamp: DateTimeText
-    latitude: Annotated[Number, Field(ge=-90, le=90)]
-    longitude: Annotated[Number, Field(ge=-180, le=180)]
+    latitude: Annotated[StrictFloat, Field(ge=-90, le=90)]
+    longitude: Annotated[StrictFloat, Field(ge=-180, le=180)]
     country: StrictStr
 
 
