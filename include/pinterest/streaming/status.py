@@ -1,0 +1,146 @@
+"""Per-stream status files: what the streaming driver reports and what the DAG's "caught up" check reads.
+
+The driver writes ``<PINTEREST_STATE_DIR>/stream/status/<table>.json`` after every batch (rows in the table,
+last batch id, rates, batch duration) and on idle triggers (so ``updated_at`` shows the query is alive), with the
+lag behind the stream's tip: ``millis_behind_latest`` from GetRecords (through the local source's metrics file,
+or Databricks' ``maxMsBehindLatest`` progress metric). Files are replaced atomically, so readers never see
+half of one; reading needs neither Spark nor the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from include.pinterest.settings import TABLES
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def state_dir() -> Path:
+    """The platform's state folder (``PINTEREST_STATE_DIR``), ``.state/local`` in the repository by default."""
+    return Path(os.environ.get("PINTEREST_STATE_DIR") or REPO_ROOT / ".state" / "local")
+
+
+def stream_dir(root: Path | None = None) -> Path:
+    return (root or state_dir()) / "stream"
+
+
+def status_path(table: str, root: Path | None = None) -> Path:
+    return stream_dir(root) / "status" / f"{table}.json"
+
+
+def source_metrics_dir(root: Path | None = None) -> Path:
+    """Where the local Kinesis source reports each shard's MillisBehindLatest, one ``<table>.json`` per table."""
+    return stream_dir(root) / "source"
+
+
+def source_metrics_path(table: str, root: Path | None = None) -> Path:
+    return source_metrics_dir(root) / f"{table}.json"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        json.dump(content, handle, indent=2, sort_keys=True)
+    os.replace(handle.name, path)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def read_status(tables: list[str] | None = None, root: Path | None = None) -> dict[str, dict[str, Any] | None]:
+    """Each table's last reported status (None when its stream never ran here)."""
+    return {table: _read_json(status_path(table, root)) for table in tables or TABLES}
+
+
+def is_caught_up(status: dict[str, Any] | None, max_age_s: float = 60.0, max_lag_ms: int = 0) -> bool:
+    """True when the stream's query runs, reported recently, and has read everything up to the stream's tip."""
+    if not status or status.get("state") != "running" or not status.get("caught_up"):
+        return False
+    if (status.get("millis_behind_latest") or 0) > max_lag_ms:
+        return False
+    updated = datetime.fromisoformat(status["updated_at"])
+    return (datetime.now(timezone.utc) - updated).total_seconds() <= max_age_s
+
+
+class StatusBoard:
+    """The driver's view of its streams, one JSON file per table; safe to call from several query threads."""
+
+    def __init__(self, root: Path | None = None, pid: int | None = None) -> None:
+        self.root = root or state_dir()
+        self.pid = pid or os.getpid()
+        self._lock = threading.Lock()
+        self._status: dict[str, dict[str, Any]] = {}
+
+    def _update(self, table: str, **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            status = self._status.setdefault(table, {"table": table, "pid": self.pid})
+            status.update(self._lag(table))
+            status.update(fields, updated_at=now_iso())
+            write_json_atomically(status_path(table, self.root), status)
+            return dict(status)
+
+    def _lag(self, table: str) -> dict[str, Any]:
+        """Lag from the source's metrics file when there is one (the local source), else what progress said."""
+        metrics = _read_json(source_metrics_path(table, self.root))
+        if metrics is None:
+            return {}
+        return {
+            "millis_behind_latest": metrics.get("max_millis_behind_latest"),
+            "caught_up": bool(metrics.get("caught_up")),
+            "lag_measured_at": metrics.get("updated_at"),
+        }
+
+    def starting(self, table: str, stream: str, query: str) -> None:
+        self._update(table, stream=stream, query=query, state="starting", error=None)
+
+    def running(self, table: str, query_id: str, run_id: str) -> None:
+        self._update(table, state="running", query_id=query_id, run_id=run_id)
+
+    def record_batch(self, table: str, batch_id: int, rows_in_table: int, quarantined: int) -> None:
+        """Called from inside the batch, once its writes are committed."""
+        with self._lock:
+            total = self._status.get(table, {}).get("quarantined_since_start", 0) + quarantined
+        self._update(table, last_batch_id=batch_id, rows_in_table=rows_in_table, quarantined_since_start=total)
+
+    def record_progress(self, table: str, progress: Any) -> dict[str, Any]:
+        """Called with each query progress: rates, batch duration and (Databricks) the source's lag metric."""
+        fields: dict[str, Any] = {
+            "last_batch_id": progress.batchId,
+            "input_rows": progress.numInputRows,
+            "input_rows_per_s": _finite(progress.inputRowsPerSecond),
+            "processed_rows_per_s": _finite(progress.processedRowsPerSecond),
+            "batch_duration_ms": (progress.durationMs or {}).get("triggerExecution"),
+        }
+        metrics = progress.sources[0].metrics if progress.sources else {}
+        if metrics and "maxMsBehindLatest" in metrics:
+            lag = int(float(metrics["maxMsBehindLatest"]))
+            fields.update(millis_behind_latest=lag, caught_up=lag == 0)
+        return self._update(table, **fields)
+
+    def alive(self, table: str) -> None:
+        """An idle trigger: nothing new, but the query is alive and its lag was measured again."""
+        self._update(table)
+
+    def stopped(self, table: str, error: str | None = None) -> None:
+        self._update(table, state="failed" if error else "stopped", error=error, caught_up=False)
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return round(float(value), 2)
