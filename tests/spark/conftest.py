@@ -1,0 +1,54 @@
+"""One local Spark session (with Delta) for the whole test session, and helpers to land bronze files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from include.pinterest.spark.lake import Lake
+from include.pinterest.spark.session import build_spark
+
+TOPIC_PREFIX = "test"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = build_spark(
+        "pinterest-tests",
+        {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.databricks.delta.snapshotPartitions": "1",
+            "spark.sql.streaming.minBatchesToRetain": "5",
+        },
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def lake_root(tmp_path_factory) -> Path:
+    """A folder for the session's lakes (file:// URIs, one sub-folder per test)."""
+    return tmp_path_factory.mktemp("lake")
+
+
+@pytest.fixture
+def lake(lake_root, request) -> Lake:
+    """A fresh empty lake for one test."""
+    folder = lake_root / request.node.name.replace("[", "_").replace("]", "_")
+    folder.mkdir()
+    return Lake(root=folder.as_uri(), topic_prefix=TOPIC_PREFIX)
+
+
+def land(lake: Lake, table: str, partition: int, offset: int, records: list[dict | str]) -> Path:
+    """Write one bronze object the way the S3 sink does: JSON lines at ``<topic>+<p>+<offset10>.json``."""
+    topic = lake.topic(table)
+    folder = Path(lake.bronze_dir(table).removeprefix("file://")) / f"partition={partition}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{topic}+{partition}+{offset:010d}.json"
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
