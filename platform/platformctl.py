@@ -94,6 +94,9 @@ class Profile:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
+            # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
             "PYTHONPATH": str(REPO),
         }
         env.update(self.airflow_env(env))
@@ -242,6 +245,12 @@ def _kafka_healthy(profile: Profile) -> bool:
 def _connect_prepare(profile: Profile) -> None:
     if not (CONNECT_PLUGIN.is_dir() and any(CONNECT_PLUGIN.glob("*.jar"))):
         raise PlatformError(f"the S3 sink connector plugin is not built ({CONNECT_PLUGIN}): run `make setup`")
+    # plugin.path must hold one folder per plugin (the plugin's jars inside), not the build's target/.
+    plugins = profile.path("plugins")
+    plugins.mkdir(parents=True, exist_ok=True)
+    link = plugins / "connect-s3-sink"
+    if not link.is_symlink():
+        link.symlink_to(CONNECT_PLUGIN, target_is_directory=True)
     _write(
         profile.path("conf", "connect.properties"),
         f"""bootstrap.servers=localhost:{profile.port('kafka')}
@@ -258,7 +267,7 @@ offset.flush.interval.ms=5000
 listeners=http://localhost:{profile.port('connect')}
 rest.advertised.host.name=localhost
 rest.advertised.port={profile.port('connect')}
-plugin.path={CONNECT_PLUGIN.parent}
+plugin.path={plugins}
 plugin.discovery=service_load
 """,
     )

@@ -1,0 +1,16 @@
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
+
+
+
+@pytest.fixture(autouse=True)
+def kafka_connect_connection(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TEST_CONNECT",
+        json.dumps({"conn_type": "http", "host": "connect.test", "port": 8083, "schema": "http"}),
+    )

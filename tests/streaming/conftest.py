@@ -1,0 +1,120 @@
+"""Fixtures of the streaming tests: a private kinesis-mock (its own port and process group) and clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KINESIS_MOCK = REPO / ".cache" / "node" / "node_modules" / "kinesis-local" / "main.js"
+DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def kinesis_endpoint(tmp_path_factory):
+    """URL of a kinesis-mock started for this test session only, stopped with its whole process group."""
+    if not KINESIS_MOCK.exists():
+        pytest.skip(f"kinesis-mock is not installed at {KINESIS_MOCK}")
+    plain, tls = free_port(), free_port()
+    env = {
+        **os.environ,
+        "KINESIS_MOCK_PLAIN_PORT": str(plain),
+        "KINESIS_MOCK_TLS_PORT": str(tls),
+        "KINESIS_MOCK_CERT_PATH": str(KINESIS_MOCK.parent / "server.json"),
+        "SHOULD_PERSIST_DATA": "false",
+        "LOG_LEVEL": "WARN",
+        "CREATE_STREAM_DURATION": "100ms",
+        "UPDATE_SHARD_COUNT_DURATION": "100ms",
+    }
+    log = open(tmp_path_factory.mktemp("kinesis") / "kinesis-mock.log", "w")
+    process = subprocess.Popen(
+        ["node", str(KINESIS_MOCK)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_for_port(plain)
+        yield f"http://127.0.0.1:{plain}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def kinesis(kinesis_endpoint):
+    import boto3
+
+    return boto3.client(
+        "kinesis",
+        endpoint_url=kinesis_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def wait_stream_active(kinesis, name: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"stream {name} is not ACTIVE after {timeout_s} s")
+
+
+@pytest.fixture
+def make_stream(kinesis):
+    """Create a uniquely named stream with ``shards`` shards and wait until it is ACTIVE."""
+
+    def make(shards: int = 1, name: str | None = None) -> str:
+        name = name or f"test-{uuid.uuid4().hex[:10]}"
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+        wait_stream_active(kinesis, name)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def put_records(kinesis):
+    """PutRecords of ``(partition key, data)`` pairs, resending what Kinesis reports as failed."""
+
+    def put(stream: str, records: list[tuple[str, bytes]]) -> None:
+        put_all(kinesis, stream, records)
+
+    return put
+
+
+def put_all(kinesis, stream: str, records: list[tuple[str, bytes]]) -> None:
+    for start in range(0, len(records), 500):
+        pending = [{"PartitionKey": key, "Data": data} for key, data in records[start : start + 500]]
+        for _ in range(10):
+            response = kinesis.put_records(StreamName=stream, Records=pending)
+            pending = [r for r, result in zip(pending, response["Records"]) if "ErrorCode" in result]
+            if not pending:
+                break
+            time.sleep(0.2)
+        assert not pending, f"{len(pending)} records could not be put into {stream}"
