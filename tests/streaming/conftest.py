@@ -57,8 +57,13 @@ def kinesis_endpoint(tmp_path_factory):
         wait_for_port(plain)
         yield f"http://127.0.0.1:{plain}"
     finally:
+        # kinesis-mock ignores SIGTERM while its HTTP server runs: stop the group for sure.
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
         log.close()
 
 

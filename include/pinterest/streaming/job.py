@@ -198,12 +198,13 @@ def ensure_tables(spark: SparkSession, paths: StreamPaths, tables: list[str]) ->
     DeltaTable.createIfNotExists(spark).location(paths.quarantine).addColumns(QUARANTINE_SCHEMA).execute()
 
 
-def merge_new_rows(spark: SparkSession, rows: DataFrame, path: str) -> None:
-    """Insert rows whose ``ind`` is not in the table yet: replaying a batch inserts nothing twice."""
+def merge_new_rows(spark: SparkSession, rows: DataFrame, path: str) -> int:
+    """Insert rows whose ``ind`` is not in the table yet (a replayed batch inserts nothing); returns how many."""
     from delta.tables import DeltaTable
 
     target = DeltaTable.forPath(spark, path).alias("t")
-    target.merge(rows.alias("s"), "t.ind = s.ind").whenNotMatchedInsertAll().execute()
+    metrics = target.merge(rows.alias("s"), "t.ind = s.ind").whenNotMatchedInsertAll().execute().first()
+    return int(metrics["num_inserted_rows"]) if metrics is not None else 0
 
 
 _quarantine_lock = threading.Lock()
@@ -236,20 +237,24 @@ def batch_writer(
         spark = batch.sparkSession
         classified = batch.transform(classify, table).persist()
         try:
-            bad = quarantine_rows(classified, table).persist()
-            quarantined = bad.count()
-            merge_new_rows(spark, good_rows(classified, table), paths.table(table))
+            # One pass decodes the batch into the cache and tells whether anything needs quarantine.
+            counts = dict(classified.groupBy(F.col("reason").isNull()).count().collect())
+            inserted = merge_new_rows(spark, good_rows(classified, table), paths.table(table))
+            quarantined = counts.get(False, 0)
             if quarantined:
-                merge_quarantine(spark, bad, paths.quarantine)
+                merge_quarantine(spark, quarantine_rows(classified, table), paths.quarantine)
                 log.warning("stream %s batch %d: %d records quarantined", table, batch_id, quarantined)
-            bad.unpersist()
         finally:
             classified.unpersist()
         if board is not None:
-            rows_in_table = spark.read.format("delta").load(paths.table(table)).count()
-            board.record_batch(table, batch_id, rows_in_table=rows_in_table, quarantined=quarantined)
+            board.record_batch(table, batch_id, inserted=inserted, quarantined=quarantined)
 
     return write
+
+
+def count_rows(spark: SparkSession, path: str) -> int:
+    """Rows in a Delta table (answered from the log's file statistics, without reading data files)."""
+    return spark.read.format("delta").load(path).count()
 
 
 def query_name(prefix: str, table: str) -> str:
@@ -270,6 +275,8 @@ def start_query(
         if active.name == name:
             return active
     paths = StreamPaths.from_settings(settings)
+    if board is not None:
+        board.set_rows_in_table(table, count_rows(spark, paths.table(table)))
     return (
         read_stream(spark, settings.stream(table), table, source)
         .writeStream.queryName(name)

@@ -111,11 +111,19 @@ class StatusBoard:
     def running(self, table: str, query_id: str, run_id: str) -> None:
         self._update(table, state="running", query_id=query_id, run_id=run_id)
 
-    def record_batch(self, table: str, batch_id: int, rows_in_table: int, quarantined: int) -> None:
+    def set_rows_in_table(self, table: str, rows: int) -> None:
+        """The table's row count when its query starts; batches then add what their MERGE inserted."""
+        self._update(table, rows_in_table=rows)
+
+    def record_batch(self, table: str, batch_id: int, inserted: int, quarantined: int) -> None:
         """Called from inside the batch, once its writes are committed."""
         with self._lock:
-            total = self._status.get(table, {}).get("quarantined_since_start", 0) + quarantined
-        self._update(table, last_batch_id=batch_id, rows_in_table=rows_in_table, quarantined_since_start=total)
+            previous = self._status.get(table, {})
+            rows = previous.get("rows_in_table", 0) + inserted
+            total = previous.get("quarantined_since_start", 0) + quarantined
+        self._update(
+            table, last_batch_id=batch_id, rows_in_table=rows, rows_inserted=inserted, quarantined_since_start=total
+        )
 
     def record_progress(self, table: str, progress: Any) -> dict[str, Any]:
         """Called with each query progress: rates, batch duration and (Databricks) the source's lag metric."""
