@@ -33,6 +33,8 @@ SAVE_LOCATION_PREFIX = "Local save in "
 # A count with an optional decimal part and an optional k/M suffix; at most 9 digits before the point so the
 # product fits an integer column.
 _FOLLOWER_COUNT_PATTERN = r"^([0-9]{1,9}(\.[0-9]{1,6})?)([kKmM]?)$"
+# Empty, or only whitespace of any kind (tabs, newlines, Unicode spaces).
+_BLANK_PATTERN = r"(?U)^\s*$"
 _SUFFIX_MULTIPLIERS = {"": 1, "k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000}
 
 
@@ -40,7 +42,7 @@ def nullify_blank_strings(df: DataFrame) -> DataFrame:
     """Empty or whitespace-only strings carry no value: make them null in every string column."""
     return df.withColumns(
         {
-            f.name: F.when(F.trim(F.col(f.name)) == "", F.lit(None)).otherwise(F.col(f.name))
+            f.name: F.when(F.col(f.name).rlike(_BLANK_PATTERN), F.lit(None)).otherwise(F.col(f.name))
             for f in df.schema.fields
             if isinstance(f.dataType, StringType)
         }
