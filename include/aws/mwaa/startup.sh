@@ -2,8 +2,8 @@
 # Amazon MWAA startup script: runs on every Airflow component (scheduler, worker, web server) before
 # requirements are installed and Airflow starts; the variables exported here reach every task.
 #
-# It only names things: profile, topic prefix, lake bucket. `scripts/mwaa.py package` fills the @@...@@
-# markers from include/pinterest/settings.py (the packager's environment, else the defaults). No secret
+# It only names things: profile, topic prefix, lake bucket. `scripts/mwaa.py package` fills the quoted
+# placeholders from include/pinterest/settings.py (the packager's environment, else the defaults). No secret
 # belongs here: connections come from Secrets Manager (airflow/connections/*), AWS access from the
 # execution role. AWS_DEFAULT_REGION is MWAA's own and is left alone.
 
