@@ -46,10 +46,10 @@ REQUIRED = ("INGEST_API_URL", "INGEST_API_KEY", "KAFKA_BOOTSTRAP_SERVERS", "KINE
 
 
 def generate(work: Path, rows: int) -> tuple[str, float]:
-    """The source with ``rows`` rows per table, and the rows per table per second it was generated at."""
+    """A fresh source with ``rows`` rows per table, and the rows per table per second it was generated at."""
     url = f"sqlite:///{work / f'source-{rows}.db'}"
-    result = write_source(url, rows=rows, seed=42)
-    return url, rows / result.seconds if result.created else 0.0
+    result = write_source(url, rows=rows, seed=42, replace=True)
+    return url, rows / result.seconds
 
 
 def api_run(env: dict[str, str], source_url: str, events: int, mode: str) -> dict:

@@ -14,12 +14,12 @@ import os
 import sys
 
 from include.pinterest.emulator import EmulatorConfig, run
-from include.pinterest.source.__main__ import default_url
+from include.pinterest.source.generator import default_source_url
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.pinterest.emulator", description=__doc__)
-    parser.add_argument("--source-url", default=default_url(),
+    parser.add_argument("--source-url", default=default_source_url(),
                         help="SQLAlchemy URL of the source (default: %(default)s)")
     parser.add_argument("--target-url", default=os.environ.get("INGEST_API_URL", "http://127.0.0.1:8082"),
                         help="base URL of the API, an API Gateway stage or a REST proxy (default: %(default)s)")

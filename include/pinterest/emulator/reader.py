@@ -44,13 +44,17 @@ class PostReader:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._geo_columns = [c for c in geolocation_data.c if c.name != "ind"]
-        self._user_columns = [c for c in user_data.c if c.name != "ind"]
+        geo_columns = [c for c in geolocation_data.c if c.name != "ind"]
+        user_columns = [c for c in user_data.c if c.name != "ind"]
+        # Plain str keys (SQLAlchemy names are str subclasses, which some JSON encoders refuse).
+        self._pin_keys = [str(c.name) for c in pinterest_data.c]
+        self._geo_keys = [(str(c.name), f"geo__{c.name}") for c in geo_columns]
+        self._user_keys = [(str(c.name), f"user__{c.name}") for c in user_columns]
         self._query: Select[Any] = (
             select(
                 *pinterest_data.c,
-                *(c.label(f"geo__{c.name}") for c in self._geo_columns),
-                *(c.label(f"user__{c.name}") for c in self._user_columns),
+                *(c.label(label) for c, (_, label) in zip(geo_columns, self._geo_keys, strict=True)),
+                *(c.label(label) for c, (_, label) in zip(user_columns, self._user_keys, strict=True)),
             )
             .join(geolocation_data, geolocation_data.c.ind == pinterest_data.c.index)
             .join(user_data, user_data.c.ind == pinterest_data.c.index)
@@ -93,10 +97,10 @@ class PostReader:
 
     def _post(self, row: Any) -> Post:
         mapping = row._mapping
-        pin = {c.name: mapping[c.name] for c in pinterest_data.c}
+        pin = {key: mapping[key] for key in self._pin_keys}
         ind = pin["index"]
-        geo = {"ind": ind, **{c.name: _json_ready(mapping[f"geo__{c.name}"]) for c in self._geo_columns}}
-        user = {"ind": ind, **{c.name: _json_ready(mapping[f"user__{c.name}"]) for c in self._user_columns}}
+        geo = {"ind": ind, **{key: _json_ready(mapping[label]) for key, label in self._geo_keys}}
+        user = {"ind": ind, **{key: _json_ready(mapping[label]) for key, label in self._user_keys}}
         return Post(ind, pin, geo, user)
 
 

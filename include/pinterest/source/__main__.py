@@ -5,24 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from dataclasses import asdict
 
 from sqlalchemy.engine import make_url
 
-from include.pinterest.source.generator import SourceExists, write_source
-
-
-def default_url() -> str:
-    """The source next to the platform's state: ``sqlite:///<PINTEREST_STATE_DIR>/source.db``."""
-    state = os.environ.get("PINTEREST_STATE_DIR") or ".state/local"
-    return f"sqlite:///{state}/source.db"
+from include.pinterest.source.generator import SourceExists, default_source_url, write_source
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.pinterest.source", description=__doc__)
-    parser.add_argument("--url", default=default_url(), help="SQLAlchemy URL (default: %(default)s)")
+    parser.add_argument("--url", default=default_source_url(), help="SQLAlchemy URL (default: %(default)s)")
     parser.add_argument("--rows", type=int, default=11_000, help="rows per table (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
     parser.add_argument("--replace", action="store_true", help="drop and recreate existing tables")

@@ -10,6 +10,7 @@ about a million rows per table in well under a minute on SQLite.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -198,6 +199,12 @@ def _user(rng: Random, index: int) -> dict[str, Any]:
         "age": age,
         "date_joined": _JOIN_START + timedelta(seconds=int(rng.random() * _JOIN_SPAN_S)),
     }
+
+
+def default_source_url() -> str:
+    """The source next to the platform's state: ``sqlite:///<PINTEREST_STATE_DIR>/source.db``."""
+    state = os.environ.get("PINTEREST_STATE_DIR") or ".state/local"
+    return f"sqlite:///{state}/source.db"
 
 
 def source_engine(url: str) -> Engine:
