@@ -27,13 +27,14 @@ run: up ## Run the pipeline DAG for today on the local platform and print what h
 
 test: setup ## Run the whole test suite, including the tests that start the (separate) test platform
 	@mvn -q -B -f platform/connect-s3-sink/pom.xml test
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(PYTEST_ARGS); code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
 test-fast: setup ## Only the tests that need no platform and no Spark
 	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
 
 bench: setup ## Run the benchmarks; results go to benchmarks/results/*.json
-	@$(PY) benchmarks/run.py
+	@$(PY) benchmarks/bench.py
 
 lock: ## Re-resolve constraints/local-3.11.txt from requirements-local.txt (MWAA's Airflow/provider pins)
 	@scripts/lock.sh

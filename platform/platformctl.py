@@ -35,7 +35,7 @@ KINESIS_MOCK = CACHE / "node" / "node_modules" / "kinesis-local" / "main.js"
 CONNECT_PLUGIN = REPO / "platform" / "connect-s3-sink" / "target" / "plugin"
 VENV_BIN = Path(sys.executable).parent
 
-PROFILES = {"local": 0, "test": 10000}
+PROFILES = {"local": 0, "test": 10000, "bench": 20000}
 BASE_PORTS = {
     "kafka": 9092,
     "kafka-controller": 9093,
@@ -354,11 +354,12 @@ SERVICES: dict[str, Service] = {
                 needs=("kafka", "connect", "s3", "kinesis"), start_timeout_s=180),
     )
 }
-DEFAULT_SERVICES = {"local": list(SERVICES), "test": [s for s in SERVICES if s != "airflow"]}
+DEFAULT_SERVICES = {"local": list(SERVICES), "bench": list(SERVICES), "test": [s for s in SERVICES if s != "airflow"]}
 
 
 def _service_env(profile: Profile, service: Service) -> dict[str, str]:
     env = {**os.environ, **profile.client_env()}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # airflow standalone spawns `airflow` from PATH
     if service.name == "kinesis":
         env.update(
             KINESIS_MOCK_PLAIN_PORT=str(profile.port("kinesis")),
@@ -571,9 +572,10 @@ def status(profile: Profile, names: list[str]) -> list[dict]:
 
 
 def airflow_login(profile: Profile) -> str:
-    return f"http://localhost:{profile.port('airflow')}  user admin, password in " + str(
-        profile.path("airflow", "simple_auth_manager_passwords.json.generated")
-    )
+    """The UI address and the login standalone generated (a local, per-state-folder password)."""
+    passwords = profile.path("airflow", "simple_auth_manager_passwords.json.generated")
+    password = json.loads(passwords.read_text()).get("admin", "?") if passwords.exists() else "(not generated yet)"
+    return f"http://localhost:{profile.port('airflow')}  login: admin / {password}"
 
 
 def main(argv: list[str] | None = None) -> int:

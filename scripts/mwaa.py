@@ -173,6 +173,25 @@ def _upload_if_changed(s3: Any, bucket: str, path: Path, key: str, remote: dict[
     result.uploaded.append(key)
 
 
+def _delete(s3: Any, bucket: str, keys: list[str]) -> None:
+    """Delete ``keys`` in batches; one by one where the store lacks DeleteObjects (S3Proxy rejects the
+    checksum header the SDK must send with it)."""
+    from botocore.exceptions import ClientError
+
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+        batch = keys[start : start + 1000]
+        try:
+            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NotImplemented":
+                raise
+            for key in batch:
+                s3.delete_object(Bucket=bucket, Key=key)
+            continue
+        if response.get("Errors"):
+            raise RuntimeError(f"could not delete {[e['Key'] for e in response['Errors']]}: {response['Errors'][0]}")
+
+
 def deploy(dist: Path, bucket: str, s3: Any) -> DeployResult:
     """Sync ``dist`` to ``s3://bucket/``: changed files uploaded, DAG-folder files gone locally deleted."""
     missing = [n for n in ("dags", PLUGINS_KEY, REQUIREMENTS_KEY, STARTUP_KEY) if not (dist / n).exists()]
@@ -189,10 +208,8 @@ def deploy(dist: Path, bucket: str, s3: Any) -> DeployResult:
     for key, path in local_dags.items():
         _upload_if_changed(s3, bucket, path, key, remote_dags, result)
     stale = sorted(set(remote_dags) - set(local_dags))
-    for start in range(0, len(stale), 1000):  # DeleteObjects takes at most 1000 keys
-        batch = stale[start : start + 1000]
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
-        result.deleted.extend(batch)
+    _delete(s3, bucket, stale)
+    result.deleted.extend(stale)
 
     for key in (PLUGINS_KEY, REQUIREMENTS_KEY, STARTUP_KEY):
         remote = _remote_etags(s3, bucket, key)

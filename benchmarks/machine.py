@@ -1,0 +1,15 @@
+"""The machine a benchmark ran on, recorded next to every result."""
+
+import os
+import platform as _platform
+
+import psutil
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": _platform.python_version(),
+        "cpu": _platform.processor() or _platform.machine(),
+    }

@@ -1,0 +1,78 @@
+"""Platform benchmark: start time cold and warm, and DAG parse time per file -> benchmarks/results/platform.json.
+
+Cold = a new state folder (Kafka storage formatted, Airflow's database migrated, nothing persisted yet) with
+the caches (venv, jars, npm) already installed; warm = the same state folder started again after `down`.
+Runs on the `bench` profile (its own ports and .state/bench), so it never touches the user's platform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "platform"))
+import platformctl  # noqa: E402
+
+from benchmarks.machine import machine  # noqa: E402
+
+PARSE_PROBE = """
+import importlib.util, sys, time
+sys.path[:0] = [{plugins!r}, {dags!r}, {repo!r}]
+started = time.perf_counter()
+import airflow.sdk
+sdk_s = time.perf_counter() - started
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("dag_under_test", {path!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(sdk_s, time.perf_counter() - started)
+"""
+
+
+def start_times() -> dict[str, float]:
+    profile = platformctl.profile_for("bench")
+    services = platformctl.DEFAULT_SERVICES["bench"]
+    platformctl.down(profile, services)
+    shutil.rmtree(profile.state, ignore_errors=True)
+    try:
+        began = time.monotonic()
+        platformctl.up(profile, services)
+        cold = time.monotonic() - began
+        platformctl.down(profile, services)
+        began = time.monotonic()
+        platformctl.up(profile, services)
+        warm = time.monotonic() - began
+    finally:
+        platformctl.down(profile, services)
+        shutil.rmtree(profile.state, ignore_errors=True)
+    return {"start_cold_s": round(cold, 1), "start_warm_s": round(warm, 1)}
+
+
+def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
+    """Each DAG file in a fresh interpreter: the file's own time, after `import airflow.sdk` (reported too)."""
+    env = {**os.environ, **platformctl.profile_for("bench").client_env()}
+    results = {}
+    for path in sorted((REPO / "dags").glob("*.py")):
+        probe = PARSE_PROBE.format(plugins=str(REPO / "plugins"), dags=str(REPO / "dags"), repo=str(REPO), path=str(path))
+        runs = [tuple(map(float, subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                                                check=True).stdout.split())) for _ in range(repeats)]
+        results[path.name] = {"file_s": round(min(r[1] for r in runs), 3), "airflow_sdk_import_s": round(min(r[0] for r in runs), 3)}
+    return results
+
+
+def main() -> dict:
+    result = {"machine": machine(), **start_times(), "dag_parse_s": dag_parse_times(),
+              "services": platformctl.DEFAULT_SERVICES["bench"]}
+    out = REPO / "benchmarks" / "results" / "platform.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

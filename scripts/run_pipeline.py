@@ -1,0 +1,129 @@
+"""`make run`: trigger today's pinterest_pipeline run through the local scheduler, wait, print what happened.
+
+Runs against the user's platform (`make up` started it). The run goes through the real scheduler, executor
+and triggerer (not `airflow dags test`), so what you see is what MWAA would do. Afterwards it reads the
+platform itself (topics and their offsets, the connector's state, the bronze keys) so the printout does not
+depend on the DAG reporting about itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+import httpx
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "platform"))
+sys.path.insert(0, str(REPO))
+
+import platformctl  # noqa: E402
+
+from include.pinterest.settings import Settings  # noqa: E402
+
+DAG_ID = "pinterest_pipeline"
+RUN_TIMEOUT_S = 3600
+
+
+def api_client(profile: platformctl.Profile) -> httpx.Client:
+    """An authenticated client for Airflow's REST API (simple auth manager, password from standalone's file)."""
+    base = f"http://localhost:{profile.port('airflow')}"
+    passwords = json.loads(profile.path("airflow", "simple_auth_manager_passwords.json.generated").read_text())
+    token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=30)
+    token.raise_for_status()
+    return httpx.Client(base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                        timeout=30)
+
+
+def wait_for_dag(api: httpx.Client, timeout_s: float = 180) -> None:
+    """The DAG processor parses dags/ on its own schedule; wait until it has, and unpause the DAG."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = api.get(f"/dags/{DAG_ID}")
+        if response.status_code == 200:
+            if response.json().get("is_paused"):
+                api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+            return
+        time.sleep(3)
+    raise SystemExit(f"Airflow has not parsed {DAG_ID} after {timeout_s:.0f}s: see `make status` and the airflow log")
+
+
+def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    run = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf,
+                                                      "note": "started by make run"})
+    run.raise_for_status()
+    run_id = run.json()["dag_run_id"]
+    print(f"Triggered {DAG_ID} run {run_id}; waiting (the UI shows it live at http://localhost:8080)")
+    deadline, shown = time.monotonic() + RUN_TIMEOUT_S, {}
+    while time.monotonic() < deadline:
+        state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()["task_instances"]:
+            if ti["state"] in {"success", "failed", "upstream_failed", "skipped"} and shown.get(ti["task_id"]) != ti["state"]:
+                shown[ti["task_id"]] = ti["state"]
+                print(f"  {ti['state']:<15} {ti['task_id']:<45} {ti.get('duration') or 0:6.1f}s")
+        if state in {"success", "failed"}:
+            return {"run_id": run_id, "state": state}
+        time.sleep(3)
+    raise SystemExit(f"run {run_id} did not finish within {RUN_TIMEOUT_S}s")
+
+
+def run_summary(api: httpx.Client, run_id: str) -> dict | None:
+    """The verification task's summary (XCom), when the DAG has one."""
+    response = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/verification.publish_summary/xcomEntries/return_value")
+    return response.json().get("value") if response.status_code == 200 else None
+
+
+def describe_platform(settings: Settings, env: dict[str, str]) -> None:
+    admin = AdminClient({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"]})
+    consumer = Consumer({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "make-run-inspector"})
+    print("\nKafka topics (records = sum of partition high watermarks):")
+    metadata = admin.list_topics(timeout=10).topics
+    for topic in settings.topics:
+        partitions = metadata[topic].partitions if topic in metadata else {}
+        total = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+        print(f"  {topic:<24} {len(partitions)} partitions  {total} records")
+    consumer.close()
+    status = httpx.get(f"{env['KAFKA_CONNECT_URL']}/connectors/{settings.topic_prefix}-s3-sink/status", timeout=10)
+    if status.status_code == 200:
+        body = status.json()
+        tasks = ", ".join(f"task {t['id']} {t['state']}" for t in body["tasks"])
+        print(f"\nS3 sink connector: {body['connector']['state']} ({tasks})")
+    s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1")
+    print(f"\nBronze objects in s3://{settings.bucket}/topics/:")
+    paginator = s3.get_paginator("list_objects_v2")
+    keys = [o["Key"] for page in paginator.paginate(Bucket=settings.bucket, Prefix="topics/")
+            for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    for key in keys[:30]:
+        print(f"  {key}")
+    if len(keys) > 30:
+        print(f"  ... and {len(keys) - 30} more ({len(keys)} in all)")
+
+
+def main() -> int:
+    profile = platformctl.profile_for("local")
+    env = profile.client_env()
+    import os
+
+    os.environ.update(env)
+    settings = Settings()
+    api = api_client(profile)
+    wait_for_dag(api)
+    result = trigger_and_wait(api, conf={})
+    summary = run_summary(api, result["run_id"])
+    if summary:
+        print("\nRun summary (verification.publish_summary):")
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    describe_platform(settings, env)
+    print(f"\nRun {result['run_id']}: {result['state'].upper()}")
+    return 0 if result["state"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
