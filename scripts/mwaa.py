@@ -132,7 +132,9 @@ def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
     etags: dict[str, str] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            etags[obj["Key"]] = obj["ETag"].strip('"')
+            if obj["Key"].endswith("/"):  # a folder marker (S3Proxy's file store lists its directories)
+                continue
+            etags[obj["Key"]] = obj.get("ETag", "").strip('"')
     return etags
 
 

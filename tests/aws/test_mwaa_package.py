@@ -311,13 +311,18 @@ def test_deploy_to_the_local_object_store(bundle, platform_env):
     bucket = f"mwaa-deploy-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="dags/old.py", Body=b"# old")
+    try:
+        first = mwaa.deploy(bundle, bucket, s3)
+        assert "dags/old.py" in first.deleted
+        keys = _keys(s3, bucket)
+        assert {"plugins.zip", "requirements.txt", "startup.sh", "dags/pinterest_pipeline.py"} <= keys
+        assert "dags/old.py" not in keys
+        body = s3.get_object(Bucket=bucket, Key="plugins.zip")["Body"].read()
+        assert body == (bundle / "plugins.zip").read_bytes()
 
-    first = mwaa.deploy(bundle, bucket, s3)
-    assert "dags/old.py" in first.deleted
-    keys = _keys(s3, bucket)
-    assert {"plugins.zip", "requirements.txt", "startup.sh", "dags/pinterest_pipeline.py"} <= keys
-    assert "dags/old.py" not in keys
-    assert s3.get_object(Bucket=bucket, Key="plugins.zip")["Body"].read() == (bundle / "plugins.zip").read_bytes()
-
-    second = mwaa.deploy(bundle, bucket, s3)
-    assert second.uploaded == [] and second.deleted == []
+        second = mwaa.deploy(bundle, bucket, s3)
+        assert second.uploaded == [] and second.deleted == []
+    finally:  # leave the shared test store as we found it
+        for key in sorted(_keys(s3, bucket), key=len, reverse=True):
+            s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_bucket(Bucket=bucket)
