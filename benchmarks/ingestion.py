@@ -52,9 +52,9 @@ def generate(work: Path, rows: int) -> tuple[str, float]:
     return url, rows / result.seconds
 
 
-def api_run(env: dict[str, str], source_url: str, events: int, mode: str) -> dict:
+def api_run(env: dict[str, str], source_url: str, events: int, mode: str, batch_size: int, concurrency: int) -> dict:
     config = EmulatorConfig(source_url=source_url, target_url=env["INGEST_API_URL"], api_key=env["INGEST_API_KEY"],
-                            mode=mode, events=events, batch_size=500, concurrency=4)
+                            mode=mode, events=events, batch_size=batch_size, concurrency=concurrency)
     return Emulator(config).run().as_dict()
 
 
@@ -115,7 +115,7 @@ def emulator_peak_rss_mb(env: dict[str, str], source_url: str, events: int) -> f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="events through the API and the raw producer")
-    parser.add_argument("--stream-events", type=int, default=10_000, help="events through the API into Kinesis")
+    parser.add_argument("--stream-events", type=int, default=5_000, help="events through the API into Kinesis")
     parser.add_argument("--rss-events", type=int, default=20_000, help="events per emulator memory run")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per table of the large source")
     parser.add_argument("--work-dir", type=Path, help="where the sources go (default: a temporary folder)")
@@ -136,11 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         ensure_streams(boto3.client("kinesis", endpoint_url=env["KINESIS_ENDPOINT_URL"]), settings)
 
         print(f"{args.events:,} events through the API into Kafka ...", flush=True)
-        api = api_run(env, large_url, args.events, "batch")
+        api = api_run(env, large_url, args.events, "batch", batch_size=500, concurrency=4)
         print(f"{args.events:,} events through the raw producer ...", flush=True)
         raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], large_url, args.events, settings)
         print(f"{args.stream_events:,} events through the API into Kinesis ...", flush=True)
-        stream = api_run(env, large_url, args.stream_events, "stream")
+        # kinesis-mock is single-threaded JavaScript: smaller PutRecords and fewer in flight keep it responsive.
+        stream = api_run(env, large_url, args.stream_events, "stream", batch_size=100, concurrency=2)
         print("emulator memory with 10k and 1M sources ...", flush=True)
         rss_small = emulator_peak_rss_mb(env, small_url, args.rss_events)
         rss_large = emulator_peak_rss_mb(env, large_url, args.rss_events)
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
         "settings": {"events": args.events, "stream_events": args.stream_events, "rss_events": args.rss_events,
                      "source_rows": args.rows, "batch_size": 500, "concurrency": 4,
+                     "stream_batch_size": 100, "stream_concurrency": 2,
                      "api_failed": api["failed"], "api_rejected": api["rejected"], "stream_failed": stream["failed"]},
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)

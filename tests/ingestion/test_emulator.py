@@ -161,7 +161,8 @@ def test_stream_mode_retries_only_throttled_records(source_url, serve) -> None:
     assert len(retried) == 3
     method, path, body, _ = server.requests[0]
     assert method == "PUT" and path.startswith("/streams/streaming-pinterest-")
-    assert body["Records"][0]["PartitionKey"] == str(body["Records"][0]["Data"].get("ind", body["Records"][0]["Data"].get("index")))
+    first = body["Records"][0]
+    assert first["PartitionKey"] == str(first["Data"].get("ind", first["Data"].get("index")))
 
 
 def test_rate_is_respected(source_url, serve) -> None:

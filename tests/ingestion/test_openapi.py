@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 import yaml
+from fastapi.routing import APIRoute
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -15,9 +18,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from fastapi.routing import APIRoute
-from hypothesis import HealthCheck, settings
-from openapi_spec_validator import validate
 
 from include.pinterest.ingest import IngestSettings, create_app
 from include.pinterest.settings import Settings

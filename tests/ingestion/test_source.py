@@ -37,7 +37,7 @@ def test_same_seed_same_rows() -> None:
 
 def test_different_seed_different_rows() -> None:
     first, second = list(generate_posts(300, seed=1)), list(generate_posts(300, seed=2))
-    assert sum(a != b for a, b in zip(first, second)) > 290
+    assert sum(a != b for a, b in zip(first, second, strict=True)) > 290
 
 
 def test_one_index_is_one_post(posts) -> None:

@@ -246,10 +246,12 @@ class Emulator:
 
     def _body(self, rows: list[dict[str, Any]], inds: list[int]) -> tuple[bytes, str]:
         if self.config.mode == "batch":
-            payload: dict[str, Any] = {"records": [{"key": ind, "value": row} for ind, row in zip(inds, rows)]}
+            records = [{"key": ind, "value": row} for ind, row in zip(inds, rows, strict=True)]
+            payload: dict[str, Any] = {"records": records}
             content_type = PRODUCE_CONTENT_TYPE
         else:
-            payload = {"Records": [{"Data": row, "PartitionKey": str(ind)} for ind, row in zip(inds, rows)]}
+            entries = [{"Data": row, "PartitionKey": str(ind)} for ind, row in zip(inds, rows, strict=True)]
+            payload = {"Records": entries}
             content_type = "application/json"
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), content_type
 

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 _NOT_FOUND = {"ResourceNotFoundException"}
 _CONFLICT = {"ResourceInUseException"}
