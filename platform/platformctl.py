@@ -35,7 +35,7 @@ KINESIS_MOCK = CACHE / "node" / "node_modules" / "kinesis-local" / "main.js"
 CONNECT_PLUGIN = REPO / "platform" / "connect-s3-sink" / "target" / "plugin"
 VENV_BIN = Path(sys.executable).parent
 
-PROFILES = {"local": 0, "test": 10000, "bench": 20000}
+PROFILES = {"local": 0, "test": 10000, "bench": 30000}
 BASE_PORTS = {
     "kafka": 9092,
     "kafka-controller": 9093,
@@ -80,6 +80,7 @@ class Profile:
         """Variables that point clients (API, emulator, Spark, Airflow tasks, tests) at this platform."""
         env = {
             "PINTEREST_PROFILE": "local",
+            "PINTEREST_PLATFORM_PROFILE": self.name,
             "PINTEREST_STATE_DIR": str(self.state),
             "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
             "PINTEREST_BUCKET": os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake"),
@@ -125,6 +126,7 @@ class Profile:
                 "port": self.port("connect"),
                 "schema": "http",
             },
+            "pinterest_source": {"conn_type": "generic", "extra": {"url": f"sqlite:///{self.path('data', 'source.db')}"}},
             "pinterest_ingest_api": {
                 "conn_type": "http",
                 "host": "localhost",
@@ -162,6 +164,7 @@ class Service:
     needs: tuple[str, ...] = ()
     start_timeout_s: float = 60.0
     cwd: Path = REPO
+    autostart: bool = True  # started by `up` without --services
 
 
 # ---------------------------------------------------------------- service definitions
@@ -329,6 +332,17 @@ def _api_healthy(profile: Profile) -> bool:
     return bool(health) and health.get("status") in {"ok", "degraded"}
 
 
+def _stream_healthy(profile: Profile) -> bool:
+    """Every table's query holds its lock in the streaming driver (`python -m include.pinterest.streaming status`)."""
+    result = subprocess.run([str(VENV_BIN / "python"), "-m", "include.pinterest.streaming", "status"], cwd=REPO,
+                            env={**os.environ, **profile.client_env()}, capture_output=True, text=True, timeout=60)
+    try:
+        tables = json.loads(result.stdout)
+    except ValueError:
+        return False
+    return bool(tables) and all(t.get("running") for t in tables.values())
+
+
 def _airflow_healthy(profile: Profile) -> bool:
     health = _get_json(f"http://127.0.0.1:{profile.port('airflow')}/api/v2/monitor/health")
     return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
@@ -350,11 +364,15 @@ SERVICES: dict[str, Service] = {
                 _connect_healthy, _connect_prepare, needs=("kafka", "s3"), start_timeout_s=120),
         Service("ingest-api", "ingest-api", lambda p: [str(VENV_BIN / "python"), "-m", "include.pinterest.ingest"],
                 _api_healthy, needs=("kafka", "kinesis")),
+        # The streaming job (Spark driver, three queries); started by the DAG once the streams exist.
+        Service("stream", "kinesis", lambda p: [str(VENV_BIN / "python"), "-m", "include.pinterest.streaming", "start"],
+                _stream_healthy, needs=("kinesis", "s3"), start_timeout_s=300, autostart=False),
         Service("airflow", "airflow", lambda p: [str(VENV_BIN / "airflow"), "standalone"], _airflow_healthy,
                 needs=("kafka", "connect", "s3", "kinesis"), start_timeout_s=180),
     )
 }
-DEFAULT_SERVICES = {"local": list(SERVICES), "bench": list(SERVICES), "test": [s for s in SERVICES if s != "airflow"]}
+_AUTOSTART = [name for name, service in SERVICES.items() if service.autostart]
+DEFAULT_SERVICES = {"local": _AUTOSTART, "bench": _AUTOSTART, "test": [s for s in _AUTOSTART if s != "airflow"]}
 
 
 def _service_env(profile: Profile, service: Service) -> dict[str, str]:
@@ -404,7 +422,7 @@ def start(profile: Profile, name: str) -> None:
             return
         raise PlatformError(f"{name} is running but not healthy: see {log_path(profile, name)}")
     port = profile.port(service.port)
-    if _port_open(port):
+    if service.name != "stream" and _port_open(port):
         raise PlatformError(
             f"port {port} for {name} is taken by another process; stop it (e.g. `ss -ltnp 'sport = :{port}'`) "
             f"or use another profile"
@@ -589,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     profile = profile_for(args.profile)
     names = args.services.split(",") if args.services else DEFAULT_SERVICES[args.profile]
+    if args.command in ("status", "down") and not args.services:
+        names = [*names, "stream"]  # started on demand, but always shown and always stopped
     unknown = [n for n in names if n not in SERVICES]
     if unknown:
         parser.error(f"unknown service(s) {unknown}; known: {', '.join(SERVICES)}")
@@ -608,7 +628,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for row in rows:
                     print(f"  {row['service']:<11} {row['state']:<9} :{row['port']:<6} {row['log']}")
-            return 0 if all(r["state"] == "healthy" for r in rows) else 3
+            # Services started on demand (the streaming job) may be stopped without the platform being unhealthy.
+            return 0 if all(r["state"] == "healthy" or (r["state"] == "stopped" and not SERVICES[r["service"]].autostart)
+                            for r in rows) else 3
         elif args.command == "exec":
             if not command:
                 parser.error("exec needs a command after --")

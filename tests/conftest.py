@@ -43,7 +43,7 @@ def platform_control():
     platformctl.up(profile, services)
     yield PlatformControl(profile)
     if os.environ.get("PINTEREST_KEEP_TEST_PLATFORM") != "1":
-        platformctl.down(profile, services)
+        platformctl.down(profile, [*services, "stream"])
 
 
 @pytest.fixture(scope="session")

@@ -36,3 +36,23 @@ def load_connector_config(profile: str, settings: Settings | None = None) -> dic
     except KeyError as error:
         raise ValueError(f"{path.name}: unknown placeholder ${{{error.args[0]}}}") from None
     return json.loads(text)
+
+
+def load_msk_connect_request(settings: Settings | None = None) -> dict:
+    """The MSK Connect CreateConnector body of include/aws/msk-connect/, filled from the environment.
+
+    Names come from :class:`Settings`; deployment facts (subnets, plugin ARN, ...) from ``PINTEREST_<NAME>``
+    variables set by the MWAA startup script. A missing one is named in the error.
+    """
+    import os
+
+    settings = settings or Settings()
+    path = CONNECTORS_DIR.parent / "aws" / "msk-connect" / "s3-sink-connector.json"
+    template = Template(path.read_text())
+    values = {"topic_prefix": settings.topic_prefix, "lake_bucket": settings.bucket, "region": settings.aws_region}
+    names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)} - {None}
+    missing = sorted(f"PINTEREST_{n.upper()}" for n in names - values.keys() if not os.environ.get(f"PINTEREST_{n.upper()}"))
+    if missing:
+        raise ValueError(f"{path.name} needs these environment variables: {', '.join(missing)}")
+    values.update({n: os.environ[f"PINTEREST_{n.upper()}"] for n in names - values.keys()})
+    return json.loads(template.substitute(values))

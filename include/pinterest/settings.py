@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 TABLES = ("pin", "geo", "user")
+PROFILES = ("local", "aws")
 
 
 def _env(name: str, default: str) -> str:
@@ -24,6 +25,7 @@ def _env(name: str, default: str) -> str:
 class Settings:
     """Names and endpoints shared by the DAG, the ingestion API, the emulator and the Spark jobs."""
 
+    profile: str = field(default_factory=lambda: _env("PINTEREST_PROFILE", "local"))
     topic_prefix: str = field(default_factory=lambda: _env("PINTEREST_TOPIC_PREFIX", "pinterest"))
     bucket: str = field(default_factory=lambda: _env("PINTEREST_BUCKET", "pinterest-data-lake"))
     kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
@@ -34,6 +36,10 @@ class Settings:
         default_factory=lambda: os.environ.get("KINESIS_ENDPOINT_URL") or None
     )
     lake_root: str = field(default_factory=lambda: os.environ.get("PINTEREST_LAKE_ROOT", ""))
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"PINTEREST_PROFILE must be one of {', '.join(PROFILES)}, got {self.profile!r}")
 
     def topic(self, table: str) -> str:
         """Kafka topic of one source table: ``<prefix>.pin``."""
