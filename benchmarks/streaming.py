@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", default="400,800,1600,3200", help="stepped rates, events/s")
     parser.add_argument("--step-duration", type=float, default=30.0)
     args = parser.parse_args(argv)
+    # SIGTERM runs the clean-up below (the driver and kinesis-mock live in their own process groups).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     steps = [float(s) for s in args.steps.split(",") if s]
 
     work = Path(tempfile.mkdtemp(prefix="bench-streaming-"))

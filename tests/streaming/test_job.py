@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from include.pinterest.streaming.job import StreamPaths, classify, good_rows, quarantine_rows
+from include.pinterest.streaming.status import is_caught_up, read_status
 from tests.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
 
 TABLES = ("pin", "geo", "user")
@@ -174,6 +175,11 @@ def test_kinesis_to_delta_exactly_once_across_a_kill(spark, kinesis, kinesis_end
 
         driver.start()
         driver.wait_rows(300)
+        # The DAG's check: every stream read to its tip, its rows committed.
+        deadline = time.monotonic() + 120
+        while not all(is_caught_up(s) for s in read_status(list(TABLES), root=state).values()):
+            assert time.monotonic() < deadline, driver.status()
+            time.sleep(1)
         stopped = driver.cli("stop", timeout=300)
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
         assert json.loads(stopped.stdout) == {t: "stopped" for t in TABLES}

@@ -193,9 +193,11 @@ def ensure_tables(spark: SparkSession, paths: StreamPaths, tables: list[str]) ->
     """Create the Delta tables before any query starts, so concurrent first batches never race to create them."""
     from delta.tables import DeltaTable
 
-    for table in tables:
-        DeltaTable.createIfNotExists(spark).location(paths.table(table)).addColumns(SILVER_SCHEMAS[table]).execute()
-    DeltaTable.createIfNotExists(spark).location(paths.quarantine).addColumns(QUARANTINE_SCHEMA).execute()
+    targets = {paths.table(t): SILVER_SCHEMAS[t] for t in tables} | {paths.quarantine: QUARANTINE_SCHEMA}
+    for path, schema in targets.items():
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        # Every micro-batch adds small files; compacting them after commits keeps MERGE scans short.
+        builder.property("delta.autoOptimize.autoCompact", "true").execute()
 
 
 def merge_new_rows(spark: SparkSession, rows: DataFrame, path: str) -> int:
@@ -234,6 +236,7 @@ def batch_writer(
     """The ``foreachBatch`` function of one table's query."""
 
     def write(batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
         spark = batch.sparkSession
         classified = batch.transform(classify, table).persist()
         try:
@@ -247,7 +250,8 @@ def batch_writer(
         finally:
             classified.unpersist()
         if board is not None:
-            board.record_batch(table, batch_id, inserted=inserted, quarantined=quarantined)
+            write_ms = int((time.monotonic() - started) * 1000)
+            board.record_batch(table, batch_id, inserted=inserted, quarantined=quarantined, write_ms=write_ms)
 
     return write
 

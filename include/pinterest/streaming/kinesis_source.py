@@ -185,7 +185,7 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             fetched, offset[shard_id], behind[shard_id] = self._poll(shard_id, offset[shard_id], budget)
             rows.extend(fetched)
             budget -= len(fetched)
-        self._write_metrics(behind, caught_up=budget > 0)
+        self._write_metrics(behind, records_read=len(rows), budget_left=budget > 0)
         return iter(rows), offset
 
     def readBetweenOffsets(self, start: Offset, end: Offset) -> Iterator[Row]:
@@ -272,10 +272,11 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             record["ApproximateArrivalTimestamp"].astimezone(timezone.utc),
         )
 
-    def _write_metrics(self, behind: dict[str, int], caught_up: bool) -> None:
+    def _write_metrics(self, behind: dict[str, int], records_read: int, budget_left: bool) -> None:
         """Replace the metrics file atomically, so a reader never sees half of it.
 
-        ``caught_up`` is false when the record budget ran out before every shard was polled to its tip.
+        ``caught_up`` means this poll found nothing new at any shard's tip. Spark polls only after the previous
+        batch committed, so every record that arrived before the poll is then in the sink.
         """
         if not self.options.metrics_path:
             return
@@ -284,7 +285,8 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             "updated_at": datetime.now(timezone.utc).isoformat(),
             "millis_behind_latest": behind,
             "max_millis_behind_latest": max(behind.values(), default=0),
-            "caught_up": caught_up and not any(behind.values()),
+            "records_read": records_read,
+            "caught_up": budget_left and records_read == 0 and not any(behind.values()),
         }
         directory = os.path.dirname(self.options.metrics_path) or "."
         os.makedirs(directory, exist_ok=True)

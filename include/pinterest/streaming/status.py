@@ -115,14 +115,19 @@ class StatusBoard:
         """The table's row count when its query starts; batches then add what their MERGE inserted."""
         self._update(table, rows_in_table=rows)
 
-    def record_batch(self, table: str, batch_id: int, inserted: int, quarantined: int) -> None:
-        """Called from inside the batch, once its writes are committed."""
+    def record_batch(self, table: str, batch_id: int, inserted: int, quarantined: int, write_ms: int = 0) -> None:
+        """Called from inside the batch, once its writes are committed (``write_ms``: decode, MERGE, quarantine)."""
         with self._lock:
             previous = self._status.get(table, {})
             rows = previous.get("rows_in_table", 0) + inserted
             total = previous.get("quarantined_since_start", 0) + quarantined
         self._update(
-            table, last_batch_id=batch_id, rows_in_table=rows, rows_inserted=inserted, quarantined_since_start=total
+            table,
+            last_batch_id=batch_id,
+            rows_in_table=rows,
+            rows_inserted=inserted,
+            quarantined_since_start=total,
+            write_ms=write_ms,
         )
 
     def record_progress(self, table: str, progress: Any) -> dict[str, Any]:
