@@ -202,6 +202,7 @@ def pinterest_pipeline():
 
         @task(trigger_rule="none_failed_min_one_success")
         def stream_enabled():
+            """Skips the streaming group when the run's Params leave streaming or stream mode out."""
             _stage_enabled("streaming")
             if not get_current_context()["params"]["stream"]:
                 raise AirflowSkipException("stream mode is off for this run")

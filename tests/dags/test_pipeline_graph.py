@@ -1,0 +1,86 @@
+"""The exact task graph of pinterest_pipeline, for both profiles (chosen by PINTEREST_PROFILE, not by edits)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+COMMON = {
+    "infrastructure.create_topics": [],
+    "infrastructure.create_streams": [],
+    "infrastructure.streams_active": ["infrastructure.create_streams"],
+    "infrastructure.ensure_bucket": [],
+    "health.s3_sink_running": ["infrastructure.ensure_s3_sink_connector", "infrastructure.streams_active"],
+    "ingestion.ensure_source": ["health.s3_sink_running"],
+    "ingestion.post_batch": ["ingestion.ensure_source"],
+    "ingestion.post_stream": ["ingestion.ensure_source"],
+    **{f"landing.bronze_{t}_landed": ["ingestion.post_batch", "ingestion.post_stream"] for t in ("pin", "geo", "user")},
+    "streaming.stream_enabled": ["ingestion.post_batch", "ingestion.post_stream"],
+    "streaming.start_stream_job": ["streaming.stream_enabled"],
+    "streaming.records_arrived": ["streaming.start_stream_job"],
+    "streaming.stream_tables_caught_up": ["streaming.records_arrived"],
+    "verification.publish_summary": ["verification.reconcile"],
+}
+LANDED = [f"landing.bronze_{t}_landed" for t in ("pin", "geo", "user")]
+LOCAL = {
+    **COMMON,
+    "infrastructure.s3_sink_config": [],
+    "infrastructure.ensure_s3_sink_connector": ["infrastructure.create_topics", "infrastructure.ensure_bucket",
+                                                "infrastructure.s3_sink_config"],
+    "batch.clean": LANDED,
+    "batch.analyse": ["batch.clean"],
+    "batch.report": ["batch.analyse"],
+    "verification.reconcile": ["batch.report", "streaming.stream_tables_caught_up"],
+}
+AWS = {
+    **COMMON,
+    "infrastructure.msk_connect_request": [],
+    "infrastructure.ensure_s3_sink_connector": ["infrastructure.create_topics", "infrastructure.ensure_bucket",
+                                                "infrastructure.msk_connect_request"],
+    "batch.clean_analyse_report": LANDED,
+    "verification.reconcile": ["batch.clean_analyse_report", "streaming.stream_tables_caught_up"],
+}
+
+
+def _dag(monkeypatch, profile):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("PINTEREST_PROFILE", profile)
+    for folder in (REPO / "plugins", REPO):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    bag = DagBag(dag_folder=str(REPO / "dags" / "pinterest_pipeline.py"))
+    assert bag.import_errors == {}
+    return bag.dags["pinterest_pipeline"]
+
+
+@pytest.mark.parametrize(("profile", "graph"), [("local", LOCAL), ("aws", AWS)])
+def test_exact_task_graph(monkeypatch, profile, graph):
+    dag = _dag(monkeypatch, profile)
+    actual = {task_id: sorted(task.upstream_task_ids) for task_id, task in dag.task_dict.items()}
+    assert actual == {task_id: sorted(upstream) for task_id, upstream in graph.items()}
+
+
+def test_aws_profile_uses_provider_operators_deferrable_and_durable(monkeypatch):
+    from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+
+    dag = _dag(monkeypatch, "aws")
+    batch = dag.task_dict["batch.clean_analyse_report"]
+    assert isinstance(batch, DatabricksRunNowOperator)
+    assert batch.deferrable and batch.durable
+    assert dag.task_dict["landing.bronze_pin_landed"].deferrable
+
+
+def test_schedule_params_and_assets(monkeypatch):
+    dag = _dag(monkeypatch, "local")
+    assert dag.schedule == "@daily" or str(dag.timetable.summary) == "@daily"
+    assert set(dag.params) == {"events", "rate", "stream", "stream_events", "seed", "stages"}
+    outlets = {asset.uri for task in dag.tasks for asset in task.outlets}
+    assert {"s3://pinterest-data-lake/silver/pin", "s3://pinterest-data-lake/gold"} <= outlets
+    undocumented = [task.task_id for task in dag.tasks if not task.doc_md]
+    assert undocumented == []
+    assert dag.default_args["on_failure_callback"].__name__ == "log_task_failure"
