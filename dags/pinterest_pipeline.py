@@ -157,7 +157,22 @@ def pinterest_pipeline():
                 raise AirflowSkipException("stream mode is off for this run")
             return _post("stream")
 
-        ensure_source() >> [post_batch(), post_stream()]
+        @task
+        def kafka_offsets() -> dict[str, dict[int, int]]:
+            """Each topic's end offsets before posting: where this run's records start (for reconciliation)."""
+            _stage_enabled("ingestion")
+            from airflow.providers.apache.kafka.hooks.consume import KafkaConsumerHook
+
+            from include.pinterest.verification import partition_ends
+
+            consumer = KafkaConsumerHook(topics=SETTINGS.topics, kafka_config_id=KAFKA_CONN).get_consumer()
+            try:
+                metadata = consumer.list_topics(timeout=30).topics
+                return {t: partition_ends(consumer, t, metadata[t].partitions) for t in SETTINGS.topics}
+            finally:
+                consumer.close()
+
+        ensure_source() >> kafka_offsets() >> [post_batch(), post_stream()]
 
     @task_group
     def landing():
@@ -222,9 +237,14 @@ def pinterest_pipeline():
             streamed = ti.xcom_pull(task_ids="ingestion.post_stream") or {}
             accepted = set(posted.get("accepted_inds", []))
             options = delta_storage_options(SETTINGS)
-            bronze = _bronze_inds(ti) if accepted else set()
+            start = {t: {int(p): o for p, o in offsets.items()}
+                     for t, offsets in (ti.xcom_pull(task_ids="ingestion.kafka_offsets") or {}).items()}
+            kafka = _kafka_inds(start) if accepted else {}
+            bronze = _bronze_inds(start) if accepted else {}
             silver = {t: delta_inds(uri, options) for t, uri in silver_uris(SETTINGS).items()}
-            stages = [StageCount("bronze", bronze)] + [StageCount(f"silver.{t}", inds) for t, inds in silver.items()]
+            stages = ([StageCount(f"kafka.{t}", inds) for t, inds in kafka.items()]
+                      + [StageCount(f"bronze.{t}", inds) for t, inds in bronze.items()]
+                      + [StageCount(f"silver.{t}", inds) for t, inds in silver.items()])
             summary = reconcile_stages(accepted, stages)
             stream_accepted = set(streamed.get("accepted_inds", []))
             stream_tables = {t: delta_inds(uri, options) for t, uri in stream_table_uris(SETTINGS).items()}
@@ -251,21 +271,36 @@ def pinterest_pipeline():
     posted >> streaming() >> verified
 
 
-def _bronze_inds(ti) -> set[int]:
-    """Post keys in the bronze objects that can hold this run's records (all three topics must have them)."""
+def _kafka_inds(start_offsets: dict[str, dict[int, int]]) -> dict[str, set[int]]:
+    """Post keys written to each topic since the offsets captured before posting."""
+    from airflow.providers.apache.kafka.hooks.consume import KafkaConsumerHook
+
+    from include.pinterest.verification import kafka_inds
+
+    consumer = KafkaConsumerHook(topics=SETTINGS.topics, kafka_config_id=KAFKA_CONN).get_consumer()
+    try:
+        consumer.unsubscribe()
+        return {table: kafka_inds(consumer, SETTINGS.topic(table), start_offsets.get(SETTINGS.topic(table), {}))
+                for table in TABLES}
+    finally:
+        consumer.close()
+
+
+def _bronze_inds(start_offsets: dict[str, dict[int, int]]) -> dict[str, set[int]]:
+    """Post keys in the bronze objects that can hold the records written since ``start_offsets``."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     from include.pinterest.verification import bronze_keys_from, inds_in_json_lines
 
     hook = S3Hook(aws_conn_id=AWS_CONN)
-    per_table = []
+    found = {}
     for table in TABLES:
         keys = hook.list_keys(bucket_name=SETTINGS.bucket, prefix=SETTINGS.bronze_prefix(table))
         inds: set[int] = set()
-        for key in bronze_keys_from(keys, start_offsets={}):
+        for key in bronze_keys_from(keys, start_offsets.get(SETTINGS.topic(table), {})):
             inds |= inds_in_json_lines(hook.read_key(key, bucket_name=SETTINGS.bucket).splitlines())
-        per_table.append(inds)
-    return set.intersection(*per_table)
+        found[table] = inds
+    return found
 
 
 def _ensure_connector():

@@ -89,6 +89,10 @@ class Profile:
             "S3_ENDPOINT_URL": f"http://localhost:{self.port('s3')}",
             "KINESIS_ENDPOINT_URL": f"http://localhost:{self.port('kinesis')}",
             "INGEST_API_URL": f"http://localhost:{self.port('ingest-api')}",
+            # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
+            # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
+            # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
+            "PINTEREST_LAKE_ROOT": f"file://{self.path('data', 's3', os.environ.get('PINTEREST_BUCKET', 'pinterest-data-lake'))}",
             "INGEST_API_KEY": self.api_key(),
             # The local stores accept any credentials; these dummies only satisfy the AWS SDKs' signers.
             "AWS_ACCESS_KEY_ID": "local",
@@ -118,7 +122,8 @@ class Profile:
             "pinterest_aws": {"conn_type": "aws", "extra": aws_extra},
             "pinterest_kafka": {
                 "conn_type": "kafka",
-                "extra": {"bootstrap.servers": client["KAFKA_BOOTSTRAP_SERVERS"]},
+                "extra": {"bootstrap.servers": client["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "pinterest-airflow",
+                          "enable.auto.commit": False, "auto.offset.reset": "earliest"},
             },
             "pinterest_kafka_connect": {
                 "conn_type": "http",

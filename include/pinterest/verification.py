@@ -75,3 +75,38 @@ def reconcile(accepted: set[int], stages: list[StageCount]) -> dict[str, Any]:
     if missing_at:
         raise ReconciliationError("; ".join(missing_at))
     return summary
+
+
+def partition_ends(consumer, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+    """High watermarks (the next offset to be written) of ``topic``'s partitions."""
+    from confluent_kafka import TopicPartition
+
+    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+
+
+def kafka_inds(consumer, topic: str, start_offsets: dict[int, int], timeout_s: float = 120.0) -> set[int]:
+    """Post keys of the records written to ``topic`` from ``start_offsets`` up to the current end.
+
+    The consumer is assigned partitions explicitly (no group rebalance, no commits): reading for a
+    reconciliation must not move any consumer group's position.
+    """
+    import time
+
+    from confluent_kafka import TopicPartition
+
+    ends = partition_ends(consumer, topic, start_offsets)
+    pending = {p for p, end in ends.items() if end > start_offsets[p]}
+    consumer.assign([TopicPartition(topic, p, start_offsets[p]) for p in pending])
+    inds: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        for message in consumer.consume(1000, timeout=1.0):
+            if message.error():
+                raise ReconciliationError(f"reading {topic}: {message.error()}")
+            inds.add(key_of(json.loads(message.value())))
+            if message.offset() + 1 >= ends[message.partition()]:
+                pending.discard(message.partition())
+    consumer.unassign()
+    if pending:
+        raise ReconciliationError(f"could not read {topic} partitions {sorted(pending)} to their end in {timeout_s:.0f}s")
+    return inds
