@@ -66,7 +66,9 @@ def kinesis_rows(payloads: list[bytes]) -> list[tuple]:
 @pytest.mark.parametrize("table", TABLES)
 def test_bad_records_get_a_reason_and_good_ones_are_cleaned_once(spark, table):
     bad = bad_payloads(table)
-    good = [json.dumps(source_row(table, 7)).encode()] * 2 + [json.dumps(source_row(table, 8)).encode()]
+    # Fields outside the schema (even nested ones) are ignored, not a reason to quarantine.
+    extra = {**source_row(table, 8), "extra": [1, {"nested": True}]}
+    good = [json.dumps(source_row(table, 7)).encode()] * 2 + [json.dumps(extra).encode()]
     batch = spark.createDataFrame(kinesis_rows(good + list(bad)), KINESIS_SCHEMA)
     classified = batch.transform(classify, table)
     quarantined = {r["raw"]: r["reason"] for r in quarantine_rows(classified, table).collect()}

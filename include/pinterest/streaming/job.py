@@ -133,7 +133,8 @@ def parse_payload(df: DataFrame, table: str) -> DataFrame:
             "valid_utf8": F.is_valid_utf8(payload),
             "payload": payload,
             "record": F.from_json(payload, schema, options),
-            "is_object": F.from_json(payload, "map<string,string>").isNotNull(),
+            # Null for invalid JSON and for valid JSON that is not an object (a number, an array...).
+            "is_object": F.json_object_keys(payload).isNotNull(),
         }
     )
 
