@@ -10,10 +10,23 @@ would turn it into null), and datetimes are strings in either of the two forms t
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
 
 CATEGORIES = (
     "art",
@@ -95,22 +108,38 @@ ROW_MODELS: dict[str, type[_Row]] = {"pin": PinRow, "geo": GeoRow, "user": UserR
 KEY_FIELD = {"pin": "index", "geo": "ind", "user": "ind"}
 
 
+_BATCHES = {table: TypeAdapter(list[model]) for table, model in ROW_MODELS.items()}
+
+
+def validation_problems(table: str, values: Sequence[Any]) -> list[str | None]:
+    """Why each value is not a valid row of ``table`` (None where it is valid).
+
+    The whole batch is validated in one call into pydantic-core, which is what keeps the API fast.
+    """
+    problems: list[str | None] = [None] * len(values)
+    try:
+        _BATCHES[table].validate_python(values)
+    except ValidationError as exc:
+        errors_by_row: dict[int, list[ErrorDetails]] = defaultdict(list)
+        for error in exc.errors(include_url=False):
+            errors_by_row[int(error["loc"][0])].append(error)
+        for row, errors in errors_by_row.items():
+            problems[row] = _describe(errors)
+    return problems
+
+
 def validation_problem(table: str, value: Any) -> str | None:
     """Why ``value`` is not a valid row of ``table`` (``"field 'age': ..."``), or None when it is."""
-    try:
-        ROW_MODELS[table].model_validate(value)
-    except ValidationError as exc:
-        return describe(exc)
-    return None
+    return validation_problems(table, [value])[0]
 
 
-def describe(exc: ValidationError) -> str:
+def _describe(errors: list[ErrorDetails]) -> str:
     """One line naming every failing field and the rule it broke."""
     parts = []
-    for err in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in err["loc"]) or "record"
-        rule = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+    for error in errors:
+        field = ".".join(str(p) for p in error["loc"][1:]) or "record"
+        rule = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
             rule = "is not a column of this table"
         parts.append(f"field '{field}': {rule}")
     return "; ".join(parts)

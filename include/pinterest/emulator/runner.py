@@ -11,7 +11,6 @@ connection errors; ``Retry-After`` honoured). Any other 4xx is a rejection, coun
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import sys
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
+import orjson
 from tqdm import tqdm
 
 from include.pinterest.emulator.reader import Post, PostReader, open_source
@@ -253,12 +253,12 @@ class Emulator:
             entries = [{"Data": row, "PartitionKey": str(ind)} for ind, row in zip(inds, rows, strict=True)]
             payload = {"Records": entries}
             content_type = "application/json"
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), content_type
+        return orjson.dumps(payload), content_type
 
     def _read_answers(self, response: httpx.Response, pending: list[int],
                       results: Results) -> list[int]:
         """Record per-record answers; return the positions to send again (Kinesis throttling only)."""
-        answer = response.json()
+        answer = orjson.loads(response.content)
         entries = answer["offsets"] if self.config.mode == "batch" else answer["Records"]
         again = []
         for i, entry in zip(pending, entries, strict=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ from include.pinterest.ingest.producer import (
     OutgoingMessage,
     RecordProducer,
 )
-from include.pinterest.records import validation_problem
+from include.pinterest.records import validation_problems
 from include.pinterest.settings import TABLES
 
 log = logging.getLogger("pinterest.ingest")
@@ -167,8 +167,8 @@ def create_app(
         answers: list[dict[str, Any] | None] = [None] * len(records)
         outgoing: list[OutgoingMessage] = []
         positions: list[int] = []
-        for position, record in enumerate(records):
-            problem = _produce_record_problem(table, record)
+        problems = _record_problems(table, records, _produce_record_shape, "value")
+        for position, (record, problem) in enumerate(zip(records, problems, strict=True)):
             if problem is None:
                 key = record.get("key")
                 outgoing.append(OutgoingMessage(
@@ -240,7 +240,7 @@ def create_app(
         _check_object(body, {"StreamName", "Data", "PartitionKey"}, "body")
         _check_stream_name(body, stream_name)
         request.state.records = 1
-        problem = _stream_record_problem(table, body)
+        problem = _record_problems(table, [body], _stream_record_shape, "Data")[0]
         if problem is not None:
             await deliver([dead_letter(stream_name, problem, body)])
             raise ApiError(422, INVALID_RECORD, problem)
@@ -261,8 +261,8 @@ def create_app(
         valid: list[tuple[bytes, str]] = []
         positions: list[int] = []
         rejects: list[OutgoingMessage] = []
-        for position, record in enumerate(records):
-            problem = _stream_record_problem(table, record)
+        problems = _record_problems(table, records, _stream_record_shape, "Data")
+        for position, (record, problem) in enumerate(zip(records, problems, strict=True)):
             if problem is None:
                 valid.append((orjson.dumps(record["Data"]), record["PartitionKey"]))
                 positions.append(position)
@@ -367,7 +367,18 @@ def _check_stream_name(body: dict[str, Any], stream_name: str) -> None:
         raise ApiError(422, 42202, f"field 'StreamName': must match the stream in the path ({stream_name!r})")
 
 
-def _produce_record_problem(table: str, record: Any) -> str | None:
+def _record_problems(table: str, records: list[Any], shape: Callable[[Any], str | None],
+                     row_field: str) -> list[str | None]:
+    """Why each record is invalid (None where valid): envelope first, then the rows in one batch."""
+    problems = [shape(record) for record in records]
+    well_formed = [position for position, problem in enumerate(problems) if problem is None]
+    row_problems = validation_problems(table, [records[position][row_field] for position in well_formed])
+    for position, problem in zip(well_formed, row_problems, strict=True):
+        problems[position] = problem
+    return problems
+
+
+def _produce_record_shape(record: Any) -> str | None:
     if not isinstance(record, dict):
         return "record must be a JSON object with 'value' (and optionally 'key')"
     unknown = sorted(set(record) - {"key", "value"})
@@ -375,10 +386,10 @@ def _produce_record_problem(table: str, record: Any) -> str | None:
         return f"field '{unknown[0]}': is not supported (a record has 'value' and optionally 'key')"
     if "value" not in record:
         return "field 'value': is required"
-    return validation_problem(table, record["value"])
+    return None
 
 
-def _stream_record_problem(table: str, record: Any) -> str | None:
+def _stream_record_shape(record: Any) -> str | None:
     if not isinstance(record, dict):
         return "record must be a JSON object with 'Data' and 'PartitionKey'"
     unknown = sorted(set(record) - {"Data", "PartitionKey", "StreamName"})
@@ -389,7 +400,7 @@ def _stream_record_problem(table: str, record: Any) -> str | None:
         return f"field 'PartitionKey': must be a string of 1 to {MAX_PARTITION_KEY} characters"
     if "Data" not in record:
         return "field 'Data': is required"
-    return validation_problem(table, record["Data"])
+    return None
 
 
 class AccessLog:

@@ -1,16 +1,16 @@
 """One shared, idempotent confluent-kafka Producer behind an asyncio interface.
 
 Requests hand a batch of messages to ``KafkaRecordProducer.produce`` and await one future that the
-delivery callbacks complete, so the event loop never blocks on the broker. Callbacks run in the event
-loop's own thread (a poll task calls ``Producer.poll(0)`` while deliveries are outstanding), so no locks
-are needed. The API answers 503 (retry later) on the faults a client should retry: a full local queue, a
-delivery timeout and "all brokers down" (learnt from the error callback, cleared by a metadata probe).
+delivery callbacks complete, so the event loop never blocks on the broker. The API answers 503 (retry
+later) on the faults a client should retry: a full local queue, a delivery timeout and "all brokers
+down" (learnt from the error callback, cleared by a metadata probe).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,14 +91,17 @@ def producer_config(bootstrap: str, delivery_timeout_ms: int) -> dict[str, Any]:
 class _Batch:
     """Collects the delivery reports of one request and completes its future after the last one."""
 
-    __slots__ = ("results", "pending", "future")
+    __slots__ = ("results", "pending", "future", "loop", "lock")
 
-    def __init__(self, size: int, future: asyncio.Future[list[Delivery]]) -> None:
+    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
         self.results: list[Delivery | None] = [None] * size
         self.pending = size
-        self.future = future
+        self.loop = loop
+        self.future: asyncio.Future[list[Delivery]] = loop.create_future()
+        self.lock = threading.Lock()
 
     def report(self, position: int, err: KafkaError | None, msg: Any) -> None:
+        """Called from the poll thread (or the loop thread for messages that never left)."""
         if err is None:
             self.results[position] = Delivery(partition=msg.partition(), offset=msg.offset())
         else:
@@ -108,50 +111,50 @@ class _Batch:
                 transient=code in _TRANSIENT or err.retriable(),
                 unknown_topic=code in _UNKNOWN_TOPIC,
             )
-        self.pending -= 1
-        if self.pending == 0 and not self.future.done():
+        with self.lock:
+            self.pending -= 1
+            finished = self.pending == 0
+        if finished:
+            self.loop.call_soon_threadsafe(self._finish)
+
+    def _finish(self) -> None:
+        if not self.future.done():
             self.future.set_result(self.results)  # type: ignore[arg-type]
 
 
 class KafkaRecordProducer:
-    """The API's single producer; create inside the running event loop (the app's lifespan)."""
+    """The API's single producer; create inside the running event loop (the app's lifespan).
+
+    A daemon thread blocks in ``poll()`` (outside the GIL) and runs the delivery callbacks; each request
+    wakes the event loop once, when its last report arrives.
+    """
 
     def __init__(self, bootstrap: str, delivery_timeout_ms: int = 30_000, probe_interval_s: float = 1.0) -> None:
         self._delivery_timeout_s = delivery_timeout_ms / 1000
         self._producer = Producer({**producer_config(bootstrap, delivery_timeout_ms), "error_cb": self._on_error})
         self._loop = asyncio.get_running_loop()
-        self._outstanding = 0
-        self._wake = asyncio.Event()
-        self._poller = self._loop.create_task(self._poll_forever())
         self._brokers_down = False
         self._probe_interval_s = probe_interval_s
         self._probe: asyncio.Task[bool] | None = None
         self._last_probe = 0.0
+        self._closing = threading.Event()
+        self._poller = threading.Thread(target=self._poll_forever, name="kafka-delivery-reports", daemon=True)
+        self._poller.start()
 
     def _on_error(self, err: KafkaError) -> None:
-        # Called from poll(), hence in the loop thread.
         if err.code() == KafkaError._ALL_BROKERS_DOWN:
             self._brokers_down = True
         log.warning("kafka client error: %s", err.str())
 
-    async def _poll_forever(self) -> None:
-        while True:
-            if self._outstanding == 0:
-                self._wake.clear()
-                # Wake at least once a second so error callbacks (broker down) are still served.
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    self._producer.poll(0)
-                    continue
-            served = self._producer.poll(0)
-            await asyncio.sleep(0 if served else 0.001)
+    def _poll_forever(self) -> None:
+        while not self._closing.is_set():
+            self._producer.poll(0.1)
 
     async def produce(self, messages: Sequence[OutgoingMessage]) -> list[Delivery]:
         """Send all messages; raise BrokerUnavailable if the local queue is full."""
         if not messages:
             return []
-        batch = _Batch(len(messages), self._loop.create_future())
+        batch = _Batch(len(messages), self._loop)
         produce = self._producer.produce
         for position, message in enumerate(messages):
             try:
@@ -161,22 +164,12 @@ class KafkaRecordProducer:
                 # Messages already queued still report; those not queued are marked failed here.
                 for rest in range(position, len(messages)):
                     batch.report(rest, KafkaError(KafkaError._QUEUE_FULL), None)
-                self._outstanding += 1
-                self._wake.set()
-                try:
-                    await batch.future
-                finally:
-                    self._outstanding -= 1
+                await batch.future
                 raise BrokerUnavailable("the producer queue is full") from None
             except KafkaException as exc:
                 batch.report(position, exc.args[0], None)
-        self._outstanding += 1
-        self._wake.set()
-        try:
-            # librdkafka reports every message within message.timeout.ms; the margin only guards a bug.
-            return await asyncio.wait_for(asyncio.shield(batch.future), self._delivery_timeout_s + 10)
-        finally:
-            self._outstanding -= 1
+        # librdkafka reports every message within message.timeout.ms; the margin only guards a bug.
+        return await asyncio.wait_for(asyncio.shield(batch.future), self._delivery_timeout_s + 10)
 
     async def ensure_reachable(self) -> None:
         """Fail fast with BrokerUnavailable while the client has seen all brokers down."""
@@ -214,8 +207,9 @@ class KafkaRecordProducer:
         return {"reachable": reachable, "queued_messages": len(self._producer)}
 
     def close(self) -> None:
-        """Deliver what is queued (bounded by the delivery timeout), then stop polling."""
+        """Stop polling, then deliver what is queued (bounded by the delivery timeout)."""
+        self._closing.set()
+        self._poller.join()
         remaining = self._producer.flush(self._delivery_timeout_s)
         if remaining:
             log.error("%d messages were still undelivered at shutdown", remaining)
-        self._poller.cancel()
