@@ -131,14 +131,17 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         print(f"generating {args.rows:,} rows per table ...", flush=True)
         large_url, generator_rows_per_s = generate(work, args.rows)
+        print(f"  {generator_rows_per_s:,.0f} rows per table per second", flush=True)
         small_url, _ = generate(work, 10_000)
         ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], settings)
         ensure_streams(boto3.client("kinesis", endpoint_url=env["KINESIS_ENDPOINT_URL"]), settings)
 
         print(f"{args.events:,} events through the API into Kafka ...", flush=True)
         api = api_run(env, large_url, args.events, "batch", batch_size=500, concurrency=4)
+        print(f"  {api['events_per_s']:,.0f} events/s, p50 {api['latency_p50_ms']} ms", flush=True)
         print(f"{args.events:,} events through the raw producer ...", flush=True)
         raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], large_url, args.events, settings)
+        print(f"  {raw:,.0f} events/s", flush=True)
         print(f"{args.stream_events:,} events through the API into Kinesis ...", flush=True)
         # kinesis-mock is single-threaded JavaScript: smaller PutRecords and fewer in flight keep it responsive.
         stream = api_run(env, large_url, args.stream_events, "stream", batch_size=100, concurrency=2)
