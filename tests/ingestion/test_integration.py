@@ -152,7 +152,9 @@ def test_broker_outage_loses_no_acknowledged_post(platform_env, platform_control
         chaos.join()
     assert outage["restarted"] - outage["stopped"] >= 10
     assert summary.failed == 0 and summary.rejected == 0
-    assert summary.accepted == 100_000 and summary.retried > 0
+    # Requests in flight wait for the broker (librdkafka retries within the delivery timeout); new ones get
+    # 503 + Retry-After and are retried by the emulator. Either way the run must span the outage.
+    assert summary.accepted == 100_000 and summary.duration_s > 10
     landed = _inds_in_kafka(platform_env, pipeline, starts)
     for table in TABLES:
         assert summary.accepted_inds <= landed[table], table
