@@ -111,7 +111,12 @@ def _check_delta_loaded(spark: SparkSession) -> None:
 def submit_args() -> list[str]:
     """``spark-submit`` options equivalent to ``local_conf`` (packages must be known before the JVM starts)."""
     conf = local_conf()
-    args = ["--packages", conf.pop("spark.jars.packages"), "--exclude-packages", conf.pop("spark.jars.excludes")]
+    conf["spark.pyspark.python"] = conf["spark.pyspark.driver.python"] = sys.executable
+    args = [
+        "--master", os.environ.get("SPARK_MASTER", "local[2]"),
+        "--packages", conf.pop("spark.jars.packages"),
+        "--exclude-packages", conf.pop("spark.jars.excludes"),
+    ]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]
     return args
@@ -132,11 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         ensure_jars()
         print(f"jars resolved into {IVY_HOME}")
     else:
-        print(" ".join(args_quoted for args_quoted in map(_shell_quote, submit_args())))
-
-
-def _shell_quote(value: str) -> str:
-    return value if all(c.isalnum() or c in "-_.,:=/@" for c in value) else "'" + value.replace("'", "'\\''") + "'"
+        # Unquoted on purpose, for `spark-submit $(python -m ... --submit-args) ...`: no value holds a space.
+        print(" ".join(submit_args()))
 
 
 if __name__ == "__main__":
