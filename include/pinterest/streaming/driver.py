@@ -29,6 +29,7 @@ from include.pinterest.settings import Settings
 from include.pinterest.streaming.job import (
     SourceConfig,
     StreamPaths,
+    configure_session,
     ensure_tables,
     query_name,
     register_local_source,
@@ -234,6 +235,7 @@ def build_session() -> SparkSession:
             "spark.sql.streaming.noDataProgressEventInterval": "2000ms",
         },
     )
+    configure_session(spark)
     if not on_databricks():
         register_local_source(spark)
     return spark
