@@ -8,7 +8,7 @@ inserts nothing twice. Rows without a usable integer key go to the quarantine ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -105,7 +105,6 @@ class BronzeRun:
     input_rows: int = 0
     input_files: int = 0
     quarantined_rows: int = 0
-    batch_files: list[int] = field(default_factory=list)
 
 
 def _batch_writer(spark: SparkSession, lake: Lake, table: str, run: BronzeRun):
@@ -116,12 +115,13 @@ def _batch_writer(spark: SparkSession, lake: Lake, table: str, run: BronzeRun):
         staged = batch.persist()
         try:
             stats = staged.agg(
+                F.count(F.lit(1)).alias("rows"),
                 F.countDistinct("_file").alias("files"),
                 F.sum(F.when(F.col(SOURCE_KEYS[table]).isNull(), 1).otherwise(0)).alias("unkeyed"),
             ).first()
             run.batches += 1
+            run.input_rows += stats["rows"]
             run.input_files += stats["files"]
-            run.batch_files.append(stats["files"])
             if stats["unkeyed"]:
                 # txnAppId/txnVersion make the append idempotent if this batch is replayed after a crash.
                 (
@@ -174,5 +174,4 @@ def bronze_to_silver(
     query.awaitTermination()
     if query.exception() is not None:
         raise RuntimeError(f"bronze_to_silver {table} failed: {query.exception()}")
-    run.input_rows = sum(p["numInputRows"] for p in query.recentProgress)
     return run
