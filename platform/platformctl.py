@@ -92,7 +92,7 @@ class Profile:
             # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
             # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
             # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
-            "PINTEREST_LAKE_ROOT": f"file://{self.path('data', 's3', os.environ.get('PINTEREST_BUCKET', 'pinterest-data-lake'))}",
+            "PINTEREST_LAKE_ROOT": f"file:{self.path('data', 's3', os.environ.get('PINTEREST_BUCKET', 'pinterest-data-lake'))}",  # Hadoop's normal form
             "INGEST_API_KEY": self.api_key(),
             # The local stores accept any credentials; these dummies only satisfy the AWS SDKs' signers.
             "AWS_ACCESS_KEY_ID": "local",
@@ -390,7 +390,7 @@ def _service_env(profile: Profile, service: Service) -> dict[str, str]:
             SHOULD_PERSIST_DATA="true",
             LOAD_DATA_IF_EXISTS="true",
             PERSIST_PATH=str(profile.path("data", "kinesis")),
-            PERSIST_INTERVAL="1s",
+            PERSIST_INTERVAL="5s",  # kinesis-mock rewrites its whole state file each time: not too often
             CREATE_STREAM_DURATION="200ms",
             LOG_LEVEL="WARN",
         )

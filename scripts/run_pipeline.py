@@ -60,7 +60,7 @@ def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
                                                       "note": "started by make run"})
     run.raise_for_status()
     run_id = run.json()["dag_run_id"]
-    print(f"Triggered {DAG_ID} run {run_id}; waiting (the UI shows it live at http://localhost:8080)")
+    print(f"Triggered {DAG_ID} run {run_id}; waiting (live in the UI: {str(api.base_url).removesuffix('/api/v2/')})")
     deadline, shown = time.monotonic() + RUN_TIMEOUT_S, {}
     while time.monotonic() < deadline:
         state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]

@@ -15,6 +15,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "plugins"))
+# Before anything imports Airflow: the suite's own Airflow home and database, never the user's.
+os.environ["AIRFLOW_HOME"] = str(REPO / ".state" / "test" / "airflow-pytest")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
 _spec = importlib.util.spec_from_file_location("platformctl", REPO / "platform" / "platformctl.py")
 platformctl = importlib.util.module_from_spec(_spec)
@@ -47,9 +52,18 @@ def platform_control():
 
 
 @pytest.fixture(scope="session")
-def platform_env(platform_control):
+def airflow_db():
+    """A migrated metadata database for in-process `dag.test()` runs."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ)
+
+
+@pytest.fixture(scope="session")
+def platform_env(platform_control, airflow_db):
     """The test platform's client variables, also exported to os.environ for code that reads Settings()."""
     env = platform_control.profile.client_env()
+    env.pop("AIRFLOW_HOME")  # the suite keeps its own Airflow home (set above, migrated by airflow_db)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     yield env

@@ -62,7 +62,7 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
     kinesis.put_record(StreamName=stream, Data=b'{"ind": 1}', PartitionKey="1")
     import time
 
-    time.sleep(2)  # kinesis-mock persists every second
+    time.sleep(7)  # kinesis-mock persists every 5 s
     for service in ("s3", "kinesis"):
         platform_control.stop(service)
     for service in ("s3", "kinesis"):

@@ -1,0 +1,72 @@
+"""`make run` wall time on a warm machine, split by stage, and the scheduler's delay between tasks
+-> benchmarks/results/run.json.
+
+Runs on the `bench` profile (own ports and state): the platform is started first (not timed, see
+platform.json), then one warm-up run, then the measured run with the default Params, through the real
+scheduler exactly as `make run` does.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "platform"), str(REPO / "scripts"), str(REPO)]
+import platformctl  # noqa: E402
+import run_pipeline  # noqa: E402
+
+from benchmarks.machine import machine  # noqa: E402
+
+
+def _ts(value: str | None) -> float | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
+
+
+def measure(api, profile) -> dict:
+    run_pipeline.wait_for_dag(api)
+    began = time.monotonic()
+    result = run_pipeline.trigger_and_wait(api, conf={})
+    wall = time.monotonic() - began
+    instances = api.get(f"/dags/{run_pipeline.DAG_ID}/dagRuns/{result['run_id']}/taskInstances",
+                        params={"limit": 100}).json()["task_instances"]
+    done = {ti["task_id"]: ti for ti in instances if ti.get("start_date") and ti.get("end_date")}
+    stages: dict[str, list[float]] = {}
+    for ti in done.values():
+        stages.setdefault(ti["task_id"].split(".")[0], []).extend([_ts(ti["start_date"]), _ts(ti["end_date"])])
+    dag = api.get(f"/dags/{run_pipeline.DAG_ID}/tasks").json()["tasks"]
+    upstream = {t["task_id"]: [u for u in t.get("upstream_task_ids", []) if u in done] for t in dag}
+    delays = [_ts(done[t]["start_date"]) - max(_ts(done[u]["end_date"]) for u in ups)
+              for t, ups in upstream.items() if t in done and ups]
+    return {
+        "state": result["state"],
+        "wall_s": round(wall, 1),
+        "stages": {stage: round(max(times) - min(times), 1) for stage, times in sorted(stages.items())},
+        "scheduling_delay_s": {"median": round(statistics.median(delays), 2), "p90": round(sorted(delays)[int(0.9 * (len(delays) - 1))], 2),
+                               "max": round(max(delays), 2), "edges": len(delays)} if delays else None,
+    }
+
+
+def main() -> dict:
+    profile = platformctl.profile_for("bench")
+    services = platformctl.DEFAULT_SERVICES["bench"]
+    platformctl.up(profile, services)
+    try:
+        api = run_pipeline.api_client(profile)
+        warm_up = measure(api, profile)
+        measured = measure(api, profile)
+    finally:
+        platformctl.down(profile, [*services, "stream"])
+    result = {"machine": machine(), "params": "defaults (1000 batch events, 200 stream events)",
+              "warm_up_wall_s": warm_up["wall_s"], **measured}
+    (REPO / "benchmarks" / "results" / "run.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

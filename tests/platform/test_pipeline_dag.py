@@ -1,0 +1,91 @@
+"""The whole pinterest_pipeline DAG, end to end on the real test platform, through `airflow dags test`
+(which runs the deferrable sensors' triggers in-process), then a rerun of the same logical date."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
+LOGICAL_DATE = "2026-11-20T00:00:00+00:00"
+CONF = {"events": 300, "stream_events": 60, "seed": 11}
+
+
+def _lake(env) -> Path:
+    return Path(env["PINTEREST_LAKE_ROOT"].removeprefix("file:"))
+
+
+def _table_rows(path: Path) -> list[tuple]:
+    from deltalake import DeltaTable
+
+    table = DeltaTable(str(path)).to_pyarrow_table()
+    return sorted(tuple(json.dumps(v, default=str, sort_keys=True) for v in row.values()) for row in table.to_pylist())
+
+
+def _snapshot(env) -> dict[str, list[tuple]]:
+    lake = _lake(env)
+    tables = [*(lake / "silver").glob("[!_]*"), *(lake / "gold").glob("[!_]*")]
+    return {f"{p.parent.name}/{p.name}": _table_rows(p) for p in sorted(tables) if (p / "_delta_log").is_dir()}
+
+
+def _dags_test(env, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", "pinterest_pipeline", LOGICAL_DATE, "-c", json.dumps(CONF)],
+        env={**env, "AIRFLOW_HOME": str(home)}, capture_output=True, text=True, cwd=REPO, timeout=1800,
+    )
+
+
+def _summary(run: subprocess.CompletedProcess) -> dict:
+    found = re.findall(r"RUN SUMMARY (\{.*?\})(?:\"|\s*$)", run.stdout + run.stderr, re.M)
+    assert found, (run.stdout + run.stderr)[-4000:]
+    return json.loads(found[-1].replace('\\"', '"'))
+
+
+@pytest.fixture(scope="module")
+def runs(platform_env, tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow")
+    env = {**os.environ, **platform_env}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env={**env, "AIRFLOW_HOME": str(home)},
+                   check=True, capture_output=True)
+    first = _dags_test(env, home)
+    before = _snapshot(platform_env)
+    second = _dags_test(env, home)
+    after = _snapshot(platform_env)
+    return first, second, before, after
+
+
+def test_the_whole_graph_runs_green(runs):
+    first = runs[0]
+    tail = (first.stdout + first.stderr)[-4000:]
+    assert first.returncode == 0, tail
+    assert "state=success" in first.stdout + first.stderr, tail
+
+
+def test_the_summary_reconciles_every_stage(runs):
+    summary = _summary(runs[0])
+    assert summary["accepted_posts"] > 0
+    assert set(summary["stages"]) == {f"{stage}.{t}" for stage in ("kafka", "bronze", "silver") for t in ("pin", "geo", "user")}
+    assert all(stage["missing_accepted_posts"] == 0 for stage in summary["stages"].values())
+    assert summary["stream"]["accepted_posts"] > 0
+    assert all(stage["missing_accepted_posts"] == 0 for stage in summary["stream"]["stages"].values())
+    assert summary["api"]["batch"]["accepted"] == CONF["events"]
+
+
+def test_a_rerun_of_the_same_logical_date_changes_no_silver_or_gold_data(runs):
+    first, second, before, after = runs
+    assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
+    assert {"silver/pin", "silver/geo", "silver/user", "gold/category_by_country"} <= set(before)
+    assert before == after
+
+
+def test_the_report_is_written(runs, platform_env):
+    report = _lake(platform_env) / "gold" / "report.html"
+    assert report.exists() and "<svg" in report.read_text()
