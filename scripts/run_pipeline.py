@@ -106,6 +106,34 @@ def describe_platform(settings: Settings, env: dict[str, str]) -> None:
         print(f"  ... and {len(keys) - 30} more ({len(keys)} in all)")
 
 
+def describe_lake(settings: Settings, env: dict[str, str]) -> None:
+    """Silver and gold row counts, the gold tables themselves, the stream tables' lag, the report's path."""
+    from deltalake import DeltaTable
+
+    lake = env["PINTEREST_LAKE_ROOT"].removeprefix("file:")
+    print("\nSilver and stream tables (rows):")
+    for layer, names in (("silver", ["pin", "geo", "user"]), ("stream", [settings.stream_table(t) for t in ("pin", "geo", "user")])):
+        for name in names:
+            path = Path(lake) / layer / name
+            rows = DeltaTable(str(path)).to_pyarrow_table(columns=[]).num_rows if (path / "_delta_log").is_dir() else 0
+            print(f"  {layer}/{name:<22} {rows}")
+    print("\nGold tables:")
+    for path in sorted((Path(lake) / "gold").glob("[!_]*")):
+        if (path / "_delta_log").is_dir():
+            table = DeltaTable(str(path)).to_pandas()
+            print(f"\n  gold/{path.name} ({len(table)} rows)")
+            print("    " + table.head(12).to_string(index=False).replace("\n", "\n    "))
+    status = Path(env["PINTEREST_STATE_DIR"]) / "stream" / "status"
+    if status.is_dir():
+        print("\nStreaming job (per stream):")
+        for path in sorted(status.glob("*.json")):
+            state = json.loads(path.read_text())
+            print(f"  {path.stem:<5} rows={state.get('rows_in_table')} millis_behind_latest={state.get('millis_behind_latest')} caught_up={state.get('caught_up')} "
+                  f"processed/s={state.get('processed_rows_per_s')} batch={state.get('last_batch_id')}")
+    report = Path(lake) / "gold" / "report.html"
+    print(f"\nReport: {report if report.exists() else '(not written)'}")
+
+
 def main() -> int:
     profile = platformctl.profile_for("local")
     env = profile.client_env()
@@ -121,6 +149,7 @@ def main() -> int:
         print("\nRun summary (verification.publish_summary):")
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     describe_platform(settings, env)
+    describe_lake(settings, env)
     print(f"\nRun {result['run_id']}: {result['state'].upper()}")
     return 0 if result["state"] == "success" else 1
 
