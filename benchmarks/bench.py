@@ -7,6 +7,7 @@ Select some with `make bench BENCH=platform,batch`.
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 import os
 import sys
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+# Benchmarks that run against platform services get them from the `bench` profile (own ports and state).
+NEEDS_PLATFORM = {"ingestion": ["kafka", "kinesis", "ingest-api"]}
 BENCHMARKS = {
     "platform": "benchmarks.platform_start",
     "ingestion": "benchmarks.ingestion",
@@ -22,6 +25,27 @@ BENCHMARKS = {
     "streaming": "benchmarks.streaming",
     "run": "benchmarks.pipeline_run",
 }
+
+
+@contextmanager
+def bench_platform(services: list[str]):
+    """Start ``services`` on the bench profile and export its client variables for the benchmark."""
+    if not services:
+        yield
+        return
+    sys.path.insert(0, str(REPO / "platform"))
+    import platformctl
+
+    profile = platformctl.profile_for("bench")
+    saved = dict(os.environ)
+    platformctl.up(profile, services)
+    os.environ.update(profile.client_env())
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        platformctl.down(profile, services)
 
 
 def main() -> int:
@@ -35,7 +59,8 @@ def main() -> int:
         print(f"\n=== benchmark: {name}")
         began = time.monotonic()
         try:
-            importlib.import_module(BENCHMARKS[name]).main()
+            with bench_platform(NEEDS_PLATFORM.get(name, [])):
+                importlib.import_module(BENCHMARKS[name]).main([])
         except Exception as error:  # one broken benchmark must not hide the others' figures
             failed.append(name)
             print(f"benchmark {name} failed: {error!r}", file=sys.stderr)

@@ -51,7 +51,7 @@ def measure(api, profile) -> dict:
     }
 
 
-def main() -> dict:
+def main(argv: list[str] | None = None) -> dict:
     profile = platformctl.profile_for("bench")
     services = platformctl.DEFAULT_SERVICES["bench"]
     platformctl.up(profile, services)

@@ -65,7 +65,7 @@ def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
     return results
 
 
-def main() -> dict:
+def main(argv: list[str] | None = None) -> dict:
     result = {"machine": machine(), **start_times(), "dag_parse_s": dag_parse_times(),
               "services": platformctl.DEFAULT_SERVICES["bench"]}
     out = REPO / "benchmarks" / "results" / "platform.json"
