@@ -229,7 +229,8 @@ def build_session() -> SparkSession:
     spark = build_spark(
         "pinterest-streaming",
         {
-            "spark.sql.shuffle.partitions": "2",
+            # Micro-batches are small: one shuffle task (and one file per commit) costs less than two.
+            "spark.sql.shuffle.partitions": "1",
             "spark.default.parallelism": "2",
             # Idle triggers report every 2 s (default 10 s), so status files show "caught up" promptly.
             "spark.sql.streaming.noDataProgressEventInterval": "2000ms",

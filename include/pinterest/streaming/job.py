@@ -252,10 +252,9 @@ def batch_writer(
         spark = batch.sparkSession
         classified = batch.transform(classify, table).persist()
         try:
-            # One pass decodes the batch into the cache and tells whether anything needs quarantine.
-            counts = dict(classified.groupBy(F.col("reason").isNull()).count().collect())
+            # The MERGE decodes the batch into the cache; counting the bad records then reads only the cache.
             inserted = merge_new_rows(spark, good_rows(classified, table), paths.table(table))
-            quarantined = counts.get(False, 0)
+            quarantined = classified.where(F.col("reason").isNotNull()).count()
             if quarantined:
                 merge_quarantine(spark, quarantine_rows(classified, table), paths.quarantine)
                 log.warning("stream %s batch %d: %d records quarantined", table, batch_id, quarantined)
