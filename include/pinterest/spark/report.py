@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from pyspark.sql import SparkSession
 
+from include.pinterest.spark.analyses import AGE_GROUPS
 from include.pinterest.spark.lake import GOLD_TABLES, Lake
 
 Rows = list[dict]
@@ -60,9 +61,17 @@ def table(title: str, rows: Rows) -> str:
     return f"<h3>{html.escape(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _in_reading_order(row: dict) -> tuple:
+    """Years ascending, age groups youngest first, everything else alphabetically."""
+    age = AGE_GROUPS.index(row["age_group"]) if "age_group" in row else -1
+    return (row.get("post_year") or 0, age, *(str(v) for v in row.values()))
+
+
 def render_report(gold: dict[str, Rows], generated_at: datetime | None = None) -> str:
-    """The page: the four charts the brief asks for, then every gold table."""
+    """The page: category popularity by country and year, medians by age group and joining year; then every
+    gold table."""
     generated_at = generated_at or datetime.now(timezone.utc)
+    gold = {name: sorted(rows, key=_in_reading_order) for name, rows in gold.items()}
     by_country = sorted(gold["category_by_country"], key=lambda r: (-r["category_count"], r["country"]))
     charts = [
         bar_chart(
