@@ -19,7 +19,7 @@ from pathlib import Path
 def notebook_parameters() -> tuple[str, str, str]:
     """Widgets on Databricks (where `dbutils` exists), command-line options elsewhere."""
     try:
-        widgets = dbutils.widgets  # noqa: F821 - defined by the Databricks runtime
+        widgets = dbutils.widgets
     except NameError:
         parser = argparse.ArgumentParser(description="Kinesis streams to the streaming Delta tables.")
         parser.add_argument("--lake-root", required=True)
@@ -37,9 +37,14 @@ if "__file__" in globals():
     # Run as a script from the repository: make `include` importable.
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from include.pinterest.settings import TABLES, Settings  # noqa: E402
-from include.pinterest.streaming.driver import build_session  # noqa: E402
-from include.pinterest.streaming.job import SourceConfig, StreamPaths, ensure_tables, start_query  # noqa: E402
+from include.pinterest.settings import TABLES, Settings
+from include.pinterest.streaming.driver import build_session
+from include.pinterest.streaming.job import (
+    SourceConfig,
+    StreamPaths,
+    ensure_tables,
+    start_query,
+)
 
 lake_root, topic_prefix, region = notebook_parameters()
 settings = Settings(topic_prefix=topic_prefix, lake_root=lake_root, aws_region=region)

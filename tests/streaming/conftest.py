@@ -49,10 +49,10 @@ def kinesis_endpoint(tmp_path_factory):
         "CREATE_STREAM_DURATION": "100ms",
         "UPDATE_SHARD_COUNT_DURATION": "100ms",
     }
-    log = open(tmp_path_factory.mktemp("kinesis") / "kinesis-mock.log", "w")
-    process = subprocess.Popen(
-        ["node", str(KINESIS_MOCK)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with open(tmp_path_factory.mktemp("kinesis") / "kinesis-mock.log", "w") as log:
+        process = subprocess.Popen(
+            ["node", str(KINESIS_MOCK)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         wait_for_port(plain)
         yield f"http://127.0.0.1:{plain}"
@@ -64,7 +64,6 @@ def kinesis_endpoint(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import multiprocessing
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from include.pinterest.streaming import driver
 from include.pinterest.streaming.__main__ import main
-from include.pinterest.streaming.status import StatusBoard, is_caught_up, read_status, source_metrics_path
+from include.pinterest.streaming.status import (
+    StatusBoard,
+    is_caught_up,
+    read_status,
+    source_metrics_path,
+)
 from tests.streaming.conftest import REPO
 
 
@@ -67,7 +72,7 @@ def test_status_board_reports_batches_and_the_source_lag(tmp_path):
 
 
 def test_a_stale_status_is_not_caught_up():
-    old = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
+    old = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     status = {"state": "running", "caught_up": True, "millis_behind_latest": 0, "updated_at": old}
     assert not is_caught_up(status, max_age_s=60)
     assert is_caught_up(status, max_age_s=600)

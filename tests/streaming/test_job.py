@@ -10,12 +10,17 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from include.pinterest.streaming.job import StreamPaths, classify, good_rows, quarantine_rows
+from include.pinterest.streaming.job import (
+    StreamPaths,
+    classify,
+    good_rows,
+    quarantine_rows,
+)
 from include.pinterest.streaming.status import is_caught_up, read_status
 from tests.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
 
@@ -58,7 +63,7 @@ def spark():
 
 
 def kinesis_rows(payloads: list[bytes]) -> list[tuple]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [(str(i), p, "s", "shardId-0", str(10**20 + i), now) for i, p in enumerate(payloads)]
 
 
@@ -96,16 +101,15 @@ class Driver:
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "include.pinterest.streaming", *args],
-            cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout,
+            cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
         )
 
     def start(self) -> None:
-        handle = open(self.log, "a")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "include.pinterest.streaming", "start"],
-            cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        handle.close()
+        with open(self.log, "a") as handle:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "include.pinterest.streaming", "start"],
+                cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            )
 
     def kill(self) -> None:
         """SIGKILL the whole group (Python driver, JVM, Python workers): a crash, no cleanup at all."""
@@ -158,14 +162,12 @@ def test_kinesis_to_delta_exactly_once_across_a_kill(spark, kinesis, kinesis_end
 
     driver = Driver(env, tmp_path / "driver.log")
     try:
-        put(0, 100, range(0, 10), with_bad=True)
+        put(0, 100, range(10), with_bad=True)
         driver.start()
         driver.wait_rows(100)
         # Start is idempotent: a second copy finds every stream taken and leaves.
         second = driver.cli("start", timeout=120)
-        assert second.returncode == 0 and json.loads(second.stdout.splitlines()[-1])["already_running"] == list(
-            sorted(TABLES)
-        )
+        assert second.returncode == 0 and json.loads(second.stdout.splitlines()[-1])["already_running"] == sorted(TABLES)
         status = driver.status()
         assert all(status[t]["running"] and status[t]["state"] == "running" for t in TABLES)
 

@@ -65,7 +65,7 @@ def test_reads_every_shard_once_with_the_kinesis_columns(kinesis_endpoint, make_
     rows, offset = reader.read(reader.initialOffset())
     rows = list(rows)
     assert sorted(p["i"] for p in payloads(rows)) == list(range(60))
-    partition_key, data, name, shard, sequence, arrival = rows[0]
+    _partition_key, data, name, shard, sequence, arrival = rows[0]
     assert isinstance(data, bytes) and name == stream and shard in offset and sequence.isdigit()
     assert arrival.tzinfo is not None
     assert len({r[3] for r in rows}) == 3, "the records should spread over the three shards"

@@ -36,7 +36,12 @@ from include.pinterest.streaming.job import (
     start_query,
     stop_gracefully,
 )
-from include.pinterest.streaming.status import StatusBoard, read_status, source_metrics_dir, stream_dir
+from include.pinterest.streaming.status import (
+    StatusBoard,
+    read_status,
+    source_metrics_dir,
+    stream_dir,
+)
 
 log = logging.getLogger(__name__)
 

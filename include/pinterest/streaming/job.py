@@ -226,7 +226,10 @@ _quarantine_lock = threading.Lock()
 
 def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
     """Insert bad records not quarantined yet (keyed by their Kinesis coordinates); retries write conflicts."""
-    from delta.exceptions import ConcurrentAppendException, ConcurrentTransactionException
+    from delta.exceptions import (
+        ConcurrentAppendException,
+        ConcurrentTransactionException,
+    )
     from delta.tables import DeltaTable
 
     condition = "t.stream = s.stream AND t.shardId = s.shardId AND t.sequenceNumber = s.sequenceNumber"

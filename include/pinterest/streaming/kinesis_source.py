@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql.datasource import DataSource, SimpleDataSourceStreamReader
@@ -132,7 +132,7 @@ def _iterator_request(position: str) -> dict[str, Any]:
         return {"ShardIteratorType": "TRIM_HORIZON"}
     if position.startswith(AT_TIMESTAMP):
         millis = int(position[len(AT_TIMESTAMP) :])
-        return {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": datetime.fromtimestamp(millis / 1000, timezone.utc)}
+        return {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": datetime.fromtimestamp(millis / 1000, UTC)}
     return {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": position}
 
 
@@ -269,7 +269,7 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             self.options.stream_name,
             shard_id,
             record["SequenceNumber"],
-            record["ApproximateArrivalTimestamp"].astimezone(timezone.utc),
+            record["ApproximateArrivalTimestamp"].astimezone(UTC),
         )
 
     def _write_metrics(self, behind: dict[str, int], records_read: int, budget_left: bool) -> None:
@@ -282,7 +282,7 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             return
         metrics = {
             "stream": self.options.stream_name,
-            "updated_at": datetime.now(timezone.utc).isoformat(),
+            "updated_at": datetime.now(UTC).isoformat(),
             "millis_behind_latest": behind,
             "max_millis_behind_latest": max(behind.values(), default=0),
             "records_read": records_read,

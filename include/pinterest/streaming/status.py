@@ -10,10 +10,11 @@ half of one; reading needs neither Spark nor the driver.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def source_metrics_path(table: str, root: Path | None = None) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
@@ -74,7 +75,7 @@ def is_caught_up(status: dict[str, Any] | None, max_age_s: float = 60.0, max_lag
     if (status.get("millis_behind_latest") or 0) > max_lag_ms:
         return False
     updated = datetime.fromisoformat(status["updated_at"])
-    return (datetime.now(timezone.utc) - updated).total_seconds() <= max_age_s
+    return (datetime.now(UTC) - updated).total_seconds() <= max_age_s
 
 
 class StatusBoard:
@@ -154,6 +155,6 @@ class StatusBoard:
 
 
 def _finite(value: float | None) -> float | None:
-    if value is None or value != value or value in (float("inf"), float("-inf")):
+    if value is None or not math.isfinite(value):
         return None
     return round(float(value), 2)
