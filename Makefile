@@ -5,7 +5,7 @@ PY := .venv/bin/python
 PLATFORM := $(PY) platform/platformctl.py
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status run test test-fast bench lock mwaa-package mwaa-deploy clean
+.PHONY: help setup up down status run test test-fast bench lock mwaa-package mwaa-deploy clean source emulate stream-status
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,6 +32,15 @@ test: setup ## Run the whole test suite, including the tests that start the (sep
 
 test-fast: setup ## Only the tests that need no platform and no Spark
 	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
+
+source: setup ## Generate the local source tables (11,000 posts, seed 42) if they are missing
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/local/data/source.db --rows 11000 --seed 42
+
+emulate: setup ## Post 1,000 events/s for 60 s through the local ingestion API (needs `make up` and `make source`)
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.emulator --mode batch --rate 1000 --duration 60
+
+stream-status: ## The local streaming job: per-table status, rates and lag (JSON)
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.streaming status
 
 bench: setup ## Run the benchmarks; results go to benchmarks/results/*.json
 	@$(PY) benchmarks/bench.py

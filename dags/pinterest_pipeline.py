@@ -127,7 +127,7 @@ def pinterest_pipeline():
 
             from include.pinterest.tasks import ensure_local_source
 
-            return ensure_local_source(BaseHook.get_connection(SOURCE_CONN).extra_dejson["url"], rows=11_000, seed=7)
+            return ensure_local_source(BaseHook.get_connection(SOURCE_CONN).extra_dejson["url"], rows=11_000, seed=42)
 
         def _post(mode: str) -> dict:
             from airflow.sdk import BaseHook
@@ -363,7 +363,9 @@ def _batch_jobs():
             durable=True, outlets=[*SILVER, *GOLD], pre_execute=lambda context: _stage_enabled("batch"),
             doc_md="The Databricks job `<prefix>-batch` (include/aws/databricks/jobs.json): clean -> analyse -> report.",
         )
-    spark_submit = f"{Path(sys.executable).parent}/spark-submit $({sys.executable} -m include.pinterest.spark.session --submit-args)"
+    # spark-submit finds Spark through the venv's python (find_spark_home): the venv goes first on PATH.
+    venv = Path(sys.executable).parent
+    spark_submit = f"export PATH={venv}:$PATH; spark-submit $(python -m include.pinterest.spark.session --submit-args)"
     arguments = f"--lake-root {SETTINGS.lake} --topic-prefix {SETTINGS.topic_prefix}"
     steps = []
     for name, outlets in (("clean", SILVER), ("analyse", GOLD), ("report", [])):

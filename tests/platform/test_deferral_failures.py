@@ -36,9 +36,22 @@ def _dags_test(platform_env, tmp_path, dag_id: str, body: str) -> subprocess.Com
 def test_connector_sensor_defers_and_succeeds_through_the_trigger(platform_env, tmp_path):
     from include.pinterest.connectors import load_connector_config
 
+    import boto3
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    # The sink needs its bucket and topic (a missing bucket fails its task, which the sensor reports).
+    s3 = boto3.client("s3", endpoint_url=platform_env["S3_ENDPOINT_URL"], region_name="us-east-1")
+    if "pinterest-data-lake" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket="pinterest-data-lake")
+    admin = AdminClient({"bootstrap.servers": platform_env["KAFKA_BOOTSTRAP_SERVERS"]})
+    for future in admin.create_topics([NewTopic("deferral-probe", 1, 1)]).values():
+        try:
+            future.result()
+        except Exception as error:  # already there from an earlier run
+            assert "TOPIC_ALREADY_EXISTS" in str(error)
     connect = platform_env["KAFKA_CONNECT_URL"]
     httpx.put(f"{connect}/connectors/deferral-probe/config", json={**load_connector_config("local"),
-              "topics": "pinterest.pin"}, timeout=30).raise_for_status()
+              "topics": "deferral-probe"}, timeout=30).raise_for_status()
     try:
         run = _dags_test(platform_env, tmp_path, "deferral_success", """
             from pinterest_provider.sensors.kafka_connect import KafkaConnectorRunningSensor
