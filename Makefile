@@ -33,8 +33,8 @@ test: setup ## Run the whole test suite, including the tests that start the (sep
 test-fast: setup ## Only the tests that need no platform and no Spark
 	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
 
-source: setup ## Generate the local source tables (11,000 posts, seed 42) if they are missing
-	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/local/data/source.db --rows 11000 --seed 42
+source: setup ## Generate the local source tables (11,000 posts, seed 7, as the DAG does) if they are missing
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/local/data/source.db --rows 11000 --seed 7
 
 emulate: setup ## Post 1,000 events/s for 60 s through the local ingestion API (needs `make up` and `make source`)
 	@$(PLATFORM) exec -- $(PY) -m include.pinterest.emulator --mode batch --rate 1000 --duration 60

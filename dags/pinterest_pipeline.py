@@ -127,7 +127,7 @@ def pinterest_pipeline():
 
             from include.pinterest.tasks import ensure_local_source
 
-            return ensure_local_source(BaseHook.get_connection(SOURCE_CONN).extra_dejson["url"], rows=11_000, seed=42)
+            return ensure_local_source(BaseHook.get_connection(SOURCE_CONN).extra_dejson["url"], rows=11_000, seed=7)
 
         def _post(mode: str) -> dict:
             from airflow.sdk import BaseHook

@@ -573,8 +573,10 @@ def up(profile: Profile, names: list[str]) -> None:
 
 
 def down(profile: Profile, names: list[str]) -> None:
+    """Stop exactly ``names`` (dependents before what they depend on); dependencies not named keep running."""
     for name in reversed(ordered(names)):
-        stop(profile, name)
+        if name in names:
+            stop(profile, name)
 
 
 def status(profile: Profile, names: list[str]) -> list[dict]:
