@@ -250,8 +250,8 @@ def pinterest_pipeline():
             stream_tables = {t: delta_inds(uri, options) for t, uri in stream_table_uris(SETTINGS).items()}
             summary["stream"] = reconcile_stages(
                 stream_accepted, [StageCount(f"stream.{t}", inds) for t, inds in stream_tables.items()])
-            summary["api"] = {m: {k: s.get(k) for k in ("sent", "accepted", "rejected", "retried", "events_per_s",
-                                                          "p50_ms", "p99_ms")} for m, s in (("batch", posted), ("stream", streamed)) if s}
+            summary["api"] = {m: {k: s.get(k) for k in ("sent", "accepted", "rejected", "failed", "retried", "events_per_s",
+                                                          "latency_p50_ms", "latency_p99_ms")} for m, s in (("batch", posted), ("stream", streamed)) if s}
             return summary
 
         @task
