@@ -55,21 +55,27 @@ def wait_for_dag(api: httpx.Client, timeout_s: float = 180) -> None:
 
 
 def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
-    now = datetime.now(timezone.utc).isoformat()
-    run = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf,
-                                                      "note": "started by make run"})
-    run.raise_for_status()
-    run_id = run.json()["dag_run_id"]
-    print(f"Triggered {DAG_ID} run {run_id}; waiting (live in the UI: {str(api.base_url).removesuffix('/api/v2/')})")
+    """Follow today's run when the scheduler already started one (after `make up` it does), else trigger one."""
+    active = api.get(f"/dags/{DAG_ID}/dagRuns", params={"state": ["queued", "running"]}).json()["dag_runs"]
+    if active:
+        run_id = active[0]["dag_run_id"]
+        print(f"Following {DAG_ID} run {run_id}, already started by the scheduler", end="")
+    else:
+        now = datetime.now(timezone.utc).isoformat()
+        run = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf, "note": "started by make run"})
+        run.raise_for_status()
+        run_id = run.json()["dag_run_id"]
+        print(f"Triggered {DAG_ID} run {run_id}", end="")
+    print(f"; waiting (live in the UI: {str(api.base_url).removesuffix('/api/v2/')})")
     deadline, shown = time.monotonic() + RUN_TIMEOUT_S, {}
     while time.monotonic() < deadline:
-        state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        run = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()
         for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()["task_instances"]:
             if ti["state"] in {"success", "failed", "upstream_failed", "skipped"} and shown.get(ti["task_id"]) != ti["state"]:
                 shown[ti["task_id"]] = ti["state"]
                 print(f"  {ti['state']:<15} {ti['task_id']:<45} {ti.get('duration') or 0:6.1f}s")
-        if state in {"success", "failed"}:
-            return {"run_id": run_id, "state": state}
+        if run["state"] in {"success", "failed"}:
+            return {"run_id": run_id, "state": run["state"], "start_date": run["start_date"], "end_date": run["end_date"]}
         time.sleep(3)
     raise SystemExit(f"run {run_id} did not finish within {RUN_TIMEOUT_S}s")
 
