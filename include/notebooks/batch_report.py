@@ -8,24 +8,8 @@
 
 # COMMAND ----------
 
-import argparse
 import sys
 from pathlib import Path
-
-
-def notebook_parameters() -> tuple[str, str]:
-    """Widgets on Databricks (where `dbutils` exists), command-line options elsewhere."""
-    try:
-        widgets = dbutils.widgets  # noqa: F821 - defined by the Databricks runtime
-    except NameError:
-        parser = argparse.ArgumentParser(description="Report: render the gold tables to one self-contained HTML page next to them.")
-        parser.add_argument("--lake-root", required=True)
-        parser.add_argument("--topic-prefix", required=True)
-        args = parser.parse_args()
-        return args.lake_root, args.topic_prefix
-    widgets.text("lake_root", "")
-    widgets.text("topic_prefix", "")
-    return widgets.get("lake_root"), widgets.get("topic_prefix")
 
 
 if "__file__" in globals():
@@ -33,10 +17,13 @@ if "__file__" in globals():
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from include.pinterest.spark import jobs  # noqa: E402
+from include.pinterest.spark.notebook import notebook_parameters  # noqa: E402
 from include.pinterest.spark.lake import Lake  # noqa: E402
 from include.pinterest.spark.session import build_spark  # noqa: E402
 
-lake_root, topic_prefix = notebook_parameters()
+lake_root, topic_prefix = notebook_parameters(
+    "Report: render the gold tables to one self-contained HTML page next to them.", globals()
+)
 lake = Lake(root=lake_root, topic_prefix=topic_prefix)
 spark = build_spark("pinterest-batch-report")
 
