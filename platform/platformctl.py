@@ -223,7 +223,8 @@ auto.create.topics.enable=false
 """,
     )
     if not (data / "meta.properties").exists():
-        cmd = _java(profile, "kafka.tools.StorageTool", "format", "--standalone", "-t", _cluster_id(profile),
+        # "--cluster-id=<id>": a random id may start with "-", which a separate argument would turn into an option.
+        cmd = _java(profile, "kafka.tools.StorageTool", "format", "--standalone", f"--cluster-id={_cluster_id(profile)}",
                     "-c", str(conf), log_name="kafka-storage")
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
