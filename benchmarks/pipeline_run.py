@@ -37,7 +37,11 @@ def measure(api, profile) -> dict:
     for ti in done.values():
         stages.setdefault(ti["task_id"].split(".")[0], []).extend([_ts(ti["start_date"]), _ts(ti["end_date"])])
     dag = api.get(f"/dags/{run_pipeline.DAG_ID}/tasks").json()["tasks"]
-    upstream = {t["task_id"]: [u for u in t.get("upstream_task_ids", []) if u in done] for t in dag}
+    upstream: dict[str, list[str]] = {}
+    for t in dag:  # the API lists downstream edges; invert them
+        for child in t.get("downstream_task_ids", []):
+            if t["task_id"] in done:
+                upstream.setdefault(child, []).append(t["task_id"])
     delays = [_ts(done[t]["start_date"]) - max(_ts(done[u]["end_date"]) for u in ups)
               for t, ups in upstream.items() if t in done and ups]
     return {
