@@ -28,22 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-CATEGORIES = (
-    "art",
-    "beauty",
-    "christmas",
-    "diy-and-crafts",
-    "education",
-    "event-planning",
-    "finance",
-    "home-decor",
-    "mens-fashion",
-    "quotes",
-    "tattoos",
-    "travel",
-    "vehicles",
-)
-MEDIA_TYPES = ("image", "video", "multi-video(story page format)")
+from include.pinterest.domain import CATEGORIES, MEDIA_TYPES  # noqa: F401  (re-exported)
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 

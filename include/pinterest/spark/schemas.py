@@ -6,6 +6,7 @@ read as it arrives; ``SILVER_SCHEMAS`` describe the cleaned tables in the column
 
 from __future__ import annotations
 
+from include.pinterest.domain import CATEGORIES, MEDIA_TYPES  # noqa: F401  (re-exported for the checks)
 from pyspark.sql.types import (
     ArrayType,
     DoubleType,
@@ -96,24 +97,6 @@ SILVER_SCHEMAS: dict[str, StructType] = {
 
 # The source field that carries the key before cleaning renames it to ``ind``.
 SOURCE_KEYS: dict[str, str] = {"pin": "index", "geo": "ind", "user": "ind"}
-
-CATEGORIES: tuple[str, ...] = (
-    "art",
-    "beauty",
-    "christmas",
-    "diy-and-crafts",
-    "education",
-    "event-planning",
-    "finance",
-    "home-decor",
-    "mens-fashion",
-    "quotes",
-    "tattoos",
-    "travel",
-    "vehicles",
-)
-
-MEDIA_TYPES: tuple[str, ...] = ("image", "video", "multi-video(story page format)")
 
 QUARANTINE_SCHEMA = _struct(
     ("table", StringType()),
