@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
-PLATFORM := $(PY) platform/platformctl.py
+PLATFORM := $(PY) -m local_platform
 PYTEST_ARGS ?=
 
 .PHONY: help setup up down status run test test-fast bench lock mwaa-package mwaa-deploy clean source emulate stream-status
@@ -16,7 +16,7 @@ setup: ## Install what is missing (venv, jars, connector, kinesis-mock, Spark ja
 up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, Airflow); harmless twice
 	@$(PLATFORM) up
 
-down: ## Stop the local platform (whole process groups; data is kept in .state/local)
+down: ## Stop the local platform (whole process groups; data is kept in .state/dev)
 	@[ -x $(PY) ] && $(PLATFORM) down || true
 
 status: ## Each service of the local platform: healthy or not, port, log file
@@ -34,7 +34,7 @@ test-fast: setup ## Only the tests that need no platform and no Spark
 	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
 
 source: setup ## Generate the local source tables (11,000 posts, seed 7, as the DAG does) if they are missing
-	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/local/data/source.db --rows 11000 --seed 7
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/dev/data/source.db --rows 11000 --seed 7
 
 emulate: setup ## Post 1,000 events/s for 60 s through the local ingestion API (needs `make up` and `make source`)
 	@$(PLATFORM) exec -- $(PY) -m include.pinterest.emulator --mode batch --rate 1000 --duration 60

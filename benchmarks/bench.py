@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-# Benchmarks that run against platform services get them from the `bench` profile (own ports and state).
+# Benchmarks that run against platform services get them from the `bench` instance (own ports and state).
 NEEDS_PLATFORM = {"ingestion": ["kafka", "kinesis", "ingest-api"]}
 BENCHMARKS = {
     "platform": "benchmarks.platform_start",
@@ -29,23 +29,23 @@ BENCHMARKS = {
 
 @contextmanager
 def bench_platform(services: list[str]):
-    """Start ``services`` on the bench profile and export its client variables for the benchmark."""
+    """Start ``services`` on the bench instance and export its client variables for the benchmark."""
     if not services:
         yield
         return
     sys.path.insert(0, str(REPO / "platform"))
-    import platformctl
+    from local_platform import control as platformctl
 
-    profile = platformctl.profile_for("bench")
+    instance = platformctl.instance_for("bench")
     saved = dict(os.environ)
-    platformctl.up(profile, services)
-    os.environ.update(profile.client_env())
+    platformctl.up(instance, services)
+    os.environ.update(instance.client_env())
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        platformctl.down(profile, services)
+        platformctl.down(instance, services)
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """`make run` wall time on a warm machine, split by stage, and the scheduler's delay between tasks
 -> benchmarks/results/run.json.
 
-Runs on the `bench` profile (own ports and state): the platform is started first (not timed, see
+Runs on the `bench` instance (own ports and state): the platform is started first (not timed, see
 platform.json; caches such as the venv and the Spark jars are warm), then the measured run with the default Params, through the real
 scheduler exactly as `make run` does.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "platform"), str(REPO / "scripts"), str(REPO)]
-import platformctl  # noqa: E402
+from local_platform import control as platformctl  # noqa: E402
 import run_pipeline  # noqa: E402
 
 from benchmarks.machine import machine  # noqa: E402
@@ -26,7 +26,7 @@ def _ts(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
 
 
-def measure(api, profile) -> dict:
+def measure(api, instance) -> dict:
     run_pipeline.wait_for_dag(api)
     result = run_pipeline.trigger_and_wait(api, conf={})
     wall = _ts(result["end_date"]) - _ts(result["start_date"])  # the run itself, not any queueing before it
@@ -54,14 +54,14 @@ def measure(api, profile) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    profile = platformctl.profile_for("bench")
+    instance = platformctl.instance_for("bench")
     services = platformctl.DEFAULT_SERVICES["bench"]
-    platformctl.up(profile, services)
+    platformctl.up(instance, services)
     try:
-        api = run_pipeline.api_client(profile)
-        measured = measure(api, profile)
+        api = run_pipeline.api_client(instance)
+        measured = measure(api, instance)
     finally:
-        platformctl.down(profile, [*services, "stream"])
+        platformctl.down(instance, [*services, "stream"])
     result = {"machine": {**machine(), "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()]},
               "params": "defaults (1000 batch events, 200 stream events)", **measured}
     (REPO / "benchmarks" / "results" / "run.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -2,7 +2,7 @@
 
 Cold = a new state folder (Kafka storage formatted, Airflow's database migrated, nothing persisted yet) with
 the caches (venv, jars, npm) already installed; warm = the same state folder started again after `down`.
-Runs on the `bench` profile (its own ports and .state/bench), so it never touches the user's platform.
+Runs on the `bench` instance (its own ports and .state/bench), so it never touches the user's platform.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "platform"))
-import platformctl  # noqa: E402
+from local_platform import control as platformctl  # noqa: E402
 
 from benchmarks.machine import machine  # noqa: E402
 
@@ -35,27 +35,27 @@ print("PARSE_TIMES", sdk_s, time.perf_counter() - started)
 
 
 def start_times() -> dict[str, float]:
-    profile = platformctl.profile_for("bench")
+    instance = platformctl.instance_for("bench")
     services = platformctl.DEFAULT_SERVICES["bench"]
-    platformctl.down(profile, services)
-    shutil.rmtree(profile.state, ignore_errors=True)
+    platformctl.down(instance, services)
+    shutil.rmtree(instance.state, ignore_errors=True)
     try:
         began = time.monotonic()
-        platformctl.up(profile, services)
+        platformctl.up(instance, services)
         cold = time.monotonic() - began
-        platformctl.down(profile, services)
+        platformctl.down(instance, services)
         began = time.monotonic()
-        platformctl.up(profile, services)
+        platformctl.up(instance, services)
         warm = time.monotonic() - began
     finally:
-        platformctl.down(profile, services)
-        shutil.rmtree(profile.state, ignore_errors=True)
+        platformctl.down(instance, services)
+        shutil.rmtree(instance.state, ignore_errors=True)
     return {"start_cold_s": round(cold, 1), "start_warm_s": round(warm, 1)}
 
 
 def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
     """Each DAG file in a fresh interpreter: the file's own time, after `import airflow.sdk` (reported too)."""
-    env = {**os.environ, **platformctl.profile_for("bench").client_env()}
+    env = {**os.environ, **platformctl.instance_for("bench").client_env()}
     results = {}
     for path in sorted((REPO / "dags").glob("*.py")):
         probe = PARSE_PROBE.format(plugins=str(REPO / "plugins"), dags=str(REPO / "dags"), repo=str(REPO), path=str(path))

@@ -395,7 +395,7 @@ def _start_stream_job():
 
         from include.pinterest.tasks import start_local_stream_job
 
-        return start_local_stream_job(os.environ.get("PINTEREST_PLATFORM_PROFILE", "local"))
+        return start_local_stream_job(os.environ.get("PINTEREST_PLATFORM_INSTANCE", "dev"))
 
     return start_stream_job()
 

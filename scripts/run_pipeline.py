@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "platform"))
 sys.path.insert(0, str(REPO))
 
-import platformctl  # noqa: E402
+from local_platform import control as platformctl  # noqa: E402
 
 from include.pinterest.settings import Settings  # noqa: E402
 
@@ -31,10 +31,10 @@ DAG_ID = "pinterest_pipeline"
 RUN_TIMEOUT_S = 3600
 
 
-def api_client(profile: platformctl.Profile) -> httpx.Client:
+def api_client(instance: platformctl.Instance) -> httpx.Client:
     """An authenticated client for Airflow's REST API (simple auth manager, password from standalone's file)."""
-    base = f"http://localhost:{profile.port('airflow')}"
-    passwords = json.loads(profile.path("airflow", "simple_auth_manager_passwords.json.generated").read_text())
+    base = f"http://localhost:{instance.port('airflow')}"
+    passwords = json.loads(instance.path("airflow", "simple_auth_manager_passwords.json.generated").read_text())
     token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=30)
     token.raise_for_status()
     return httpx.Client(base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"},
@@ -141,13 +141,13 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
 
 
 def main() -> int:
-    profile = platformctl.profile_for("local")
-    env = profile.client_env()
+    instance = platformctl.instance_for("dev")
+    env = instance.client_env()
     import os
 
     os.environ.update(env)
     settings = Settings()
-    api = api_client(profile)
+    api = api_client(instance)
     wait_for_dag(api)
     result = trigger_and_wait(api, conf={})
     summary = run_summary(api, result["run_id"])

@@ -31,8 +31,10 @@ install_venv() {
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --upgrade pip wheel
   .venv/bin/pip install -q -r requirements-local.txt -c constraints/local-3.11.txt
+  # The project itself, editable: every import root of pyproject.toml resolves from any folder and process.
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e .
 }
-step venv requirements-local.txt constraints/local-3.11.txt -- install_venv
+step venv requirements-local.txt constraints/local-3.11.txt pyproject.toml -- install_venv
 step jars platform/jars/pom.xml -- mvn -q -B -f platform/jars/pom.xml package
 connector_inputs=$(find platform/connect-s3-sink/src/main platform/connect-s3-sink/pom.xml -type f | sort)
 # shellcheck disable=SC2086

@@ -39,9 +39,9 @@ def post_events(*, source_url: str, target_url: str, api_key: str | None, mode: 
     return result
 
 
-def start_local_stream_job(platform_profile: str) -> str:
+def start_local_stream_job(platform_instance: str) -> str:
     """Start the local streaming job as a supervised platform service (a no-op when it already runs)."""
-    subprocess.run([sys.executable, str(REPO / "platform" / "platformctl.py"), "up", "--profile", platform_profile,
+    subprocess.run([sys.executable, "-m", "local_platform", "up", "--instance", platform_instance,
                     "--services", "stream"], check=True, cwd=REPO, timeout=600)
     return "running"
 

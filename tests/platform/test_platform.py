@@ -24,21 +24,21 @@ def _s3(env):
 
 
 def test_every_service_is_healthy(platform_env, platform_control):
-    rows = platformctl.status(platform_control.profile, platformctl.DEFAULT_SERVICES["test"])
+    rows = platformctl.status(platform_control.instance, platformctl.DEFAULT_SERVICES["test"])
     assert {row["service"]: row["state"] for row in rows} == {s: "healthy" for s in platformctl.DEFAULT_SERVICES["test"]}
     assert all(Path(row["log"]).exists() for row in rows)
 
 
 def test_up_twice_is_harmless(platform_env, platform_control):
-    before = {s: platformctl.running_pid(platform_control.profile, s) for s in platformctl.DEFAULT_SERVICES["test"]}
-    platformctl.up(platform_control.profile, platformctl.DEFAULT_SERVICES["test"])
-    after = {s: platformctl.running_pid(platform_control.profile, s) for s in platformctl.DEFAULT_SERVICES["test"]}
+    before = {s: platformctl.running_pid(platform_control.instance, s) for s in platformctl.DEFAULT_SERVICES["test"]}
+    platformctl.up(platform_control.instance, platformctl.DEFAULT_SERVICES["test"])
+    after = {s: platformctl.running_pid(platform_control.instance, s) for s in platformctl.DEFAULT_SERVICES["test"]}
     assert before == after
 
 
 def test_a_taken_port_is_refused_clearly(platform_env, tmp_path):
     # Same ports as the running test platform, another state folder: the ports are taken by someone else.
-    other = platformctl.Profile("test", tmp_path / "state")
+    other = platformctl.Instance("test", tmp_path / "state")
     with pytest.raises(platformctl.PlatformError, match=r"port 19000 for s3 is taken"):
         platformctl.start(other, "s3")
 
@@ -77,9 +77,9 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
 
 def test_down_leaves_no_process_of_a_stopped_service(platform_env, platform_control):
     platform_control.stop("kinesis")
-    pid_file = platform_control.profile.path("run", "kinesis.pid")
+    pid_file = platform_control.instance.path("run", "kinesis.pid")
     assert not pid_file.exists()
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    assert f"KINESIS_MOCK_PLAIN_PORT={platform_control.profile.port('kinesis')}" not in out
-    assert not platformctl._port_open(platform_control.profile.port("kinesis"))
+    assert f"KINESIS_MOCK_PLAIN_PORT={platform_control.instance.port('kinesis')}" not in out
+    assert not platformctl._port_open(platform_control.instance.port("kinesis"))
     platform_control.start("kinesis")

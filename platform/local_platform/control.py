@@ -1,11 +1,11 @@
 """Start, stop and inspect the local platform: real engines, one process group each.
 
-Usage: python platform/platformctl.py {up,down,status,env} [--profile local|test] [--services a,b]
-       python platform/platformctl.py exec [--profile local|test] -- COMMAND...  (COMMAND with the client env)
+Usage: python -m local_platform {up,down,status,env} [--instance dev|test|bench] [--services a,b]
+       python -m local_platform exec [--instance dev|test|bench] -- COMMAND...  (COMMAND with the client env)
 
 Every service runs in its own session (process group), logs to <state>/logs/<service>.log and keeps its
 data under <state>/data/<service>/, so `down` signals whole groups and leaves no orphan, and data survives
-`down`/`up`. The `test` profile uses other ports and another state folder, so tests never touch the data
+`down`/`up`. The `test` instance uses other ports and another state folder, so tests never touch the data
 of a platform the user left running.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache"
 KAFKA_JARS = CACHE / "jars" / "kafka"
 S3PROXY_JAR = CACHE / "jars" / "s3proxy" / "s3proxy.jar"
@@ -35,7 +35,9 @@ KINESIS_MOCK = CACHE / "node" / "node_modules" / "kinesis-local" / "main.js"
 CONNECT_PLUGIN = REPO / "platform" / "connect-s3-sink" / "target" / "plugin"
 VENV_BIN = Path(sys.executable).parent
 
-PROFILES = {"local": 0, "test": 10000, "bench": 30000}
+# Each instance of the platform has its own ports and state folder, so tests and benchmarks never touch the
+# data of the developer's own (dev) platform. PINTEREST_PORT_OFFSET shifts all of them (two checkouts at once).
+INSTANCES = {"dev": 0, "test": 10000, "bench": 30000}
 BASE_PORTS = {
     "kafka": 9092,
     "kafka-controller": 9093,
@@ -53,13 +55,13 @@ class PlatformError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Profile:
+class Instance:
     name: str
     state: Path
 
     @property
     def offset(self) -> int:
-        return PROFILES[self.name]
+        return INSTANCES[self.name] + int(os.environ.get("PINTEREST_PORT_OFFSET", "0"))
 
     def port(self, name: str) -> int:
         return BASE_PORTS[name] + self.offset
@@ -80,7 +82,7 @@ class Profile:
         """Variables that point clients (API, emulator, Spark, Airflow tasks, tests) at this platform."""
         env = {
             "PINTEREST_PROFILE": "local",
-            "PINTEREST_PLATFORM_PROFILE": self.name,
+            "PINTEREST_PLATFORM_INSTANCE": self.name,
             "PINTEREST_STATE_DIR": str(self.state),
             "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
             "PINTEREST_BUCKET": os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake"),
@@ -102,7 +104,6 @@ class Profile:
             # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
             "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
             "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-            "PYTHONPATH": str(REPO),
         }
         env.update(self.airflow_env(env))
         return env
@@ -163,9 +164,9 @@ class Profile:
 class Service:
     name: str
     port: str
-    command: Callable[[Profile], list[str]]
-    healthy: Callable[[Profile], bool]
-    prepare: Callable[[Profile], None] = lambda profile: None
+    command: Callable[[Instance], list[str]]
+    healthy: Callable[[Instance], bool]
+    prepare: Callable[[Instance], None] = lambda instance: None
     needs: tuple[str, ...] = ()
     start_timeout_s: float = 60.0
     cwd: Path = REPO
@@ -175,9 +176,9 @@ class Service:
 # ---------------------------------------------------------------- service definitions
 
 
-def _java(profile: Profile, main: str, *args: str, heap: str = "512m", log_name: str) -> list[str]:
+def _java(instance: Instance, main: str, *args: str, heap: str = "512m", log_name: str) -> list[str]:
     log4j = _write(
-        profile.path("conf", f"log4j2-{log_name}.properties"),
+        instance.path("conf", f"log4j2-{log_name}.properties"),
         "rootLogger.level = INFO\nrootLogger.appenderRef.stdout.ref = STDOUT\n"
         "appender.stdout.type = Console\nappender.stdout.name = STDOUT\n"
         "appender.stdout.layout.type = PatternLayout\n"
@@ -199,15 +200,15 @@ def _java(profile: Profile, main: str, *args: str, heap: str = "512m", log_name:
     ]
 
 
-def _kafka_prepare(profile: Profile) -> None:
-    data = profile.path("data", "kafka")
+def _kafka_prepare(instance: Instance) -> None:
+    data = instance.path("data", "kafka")
     conf = _write(
-        profile.path("conf", "kafka.properties"),
+        instance.path("conf", "kafka.properties"),
         f"""process.roles=broker,controller
 node.id=1
-controller.quorum.bootstrap.servers=localhost:{profile.port('kafka-controller')}
-listeners=PLAINTEXT://localhost:{profile.port('kafka')},CONTROLLER://localhost:{profile.port('kafka-controller')}
-advertised.listeners=PLAINTEXT://localhost:{profile.port('kafka')}
+controller.quorum.bootstrap.servers=localhost:{instance.port('kafka-controller')}
+listeners=PLAINTEXT://localhost:{instance.port('kafka')},CONTROLLER://localhost:{instance.port('kafka-controller')}
+advertised.listeners=PLAINTEXT://localhost:{instance.port('kafka')}
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
@@ -224,46 +225,46 @@ auto.create.topics.enable=false
     )
     if not (data / "meta.properties").exists():
         # "--cluster-id=<id>": a random id may start with "-", which a separate argument would turn into an option.
-        cmd = _java(profile, "kafka.tools.StorageTool", "format", "--standalone", f"--cluster-id={_cluster_id(profile)}",
+        cmd = _java(instance, "kafka.tools.StorageTool", "format", "--standalone", f"--cluster-id={_cluster_id(instance)}",
                     "-c", str(conf), log_name="kafka-storage")
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise PlatformError(f"formatting Kafka storage in {data} failed:\n{result.stdout}{result.stderr}")
 
 
-def _cluster_id(profile: Profile) -> str:
+def _cluster_id(instance: Instance) -> str:
     """A stable KRaft cluster id per state folder (22 url-safe base64 chars)."""
-    id_file = profile.path("conf", "kafka-cluster-id")
+    id_file = instance.path("conf", "kafka-cluster-id")
     if not id_file.exists():
         _write(id_file, secrets.token_urlsafe(16)[:22])
     return id_file.read_text().strip()
 
 
-def _kafka_healthy(profile: Profile) -> bool:
-    if not _port_open(profile.port("kafka")):
+def _kafka_healthy(instance: Instance) -> bool:
+    if not _port_open(instance.port("kafka")):
         return False
     from confluent_kafka.admin import AdminClient  # local import: only the venv's Python needs it
 
     try:
-        AdminClient({"bootstrap.servers": f"localhost:{profile.port('kafka')}"}).list_topics(timeout=3)
+        AdminClient({"bootstrap.servers": f"localhost:{instance.port('kafka')}"}).list_topics(timeout=3)
         return True
     except Exception:
         return False
 
 
-def _connect_prepare(profile: Profile) -> None:
+def _connect_prepare(instance: Instance) -> None:
     if not (CONNECT_PLUGIN.is_dir() and any(CONNECT_PLUGIN.glob("*.jar"))):
         raise PlatformError(f"the S3 sink connector plugin is not built ({CONNECT_PLUGIN}): run `make setup`")
     # plugin.path must hold one folder per plugin (the plugin's jars inside), not the build's target/.
-    plugins = profile.path("plugins")
+    plugins = instance.path("plugins")
     plugins.mkdir(parents=True, exist_ok=True)
     link = plugins / "connect-s3-sink"
     if not link.is_symlink():
         link.symlink_to(CONNECT_PLUGIN, target_is_directory=True)
     _write(
-        profile.path("conf", "connect.properties"),
-        f"""bootstrap.servers=localhost:{profile.port('kafka')}
-group.id=pinterest-connect-{profile.name}
+        instance.path("conf", "connect.properties"),
+        f"""bootstrap.servers=localhost:{instance.port('kafka')}
+group.id=pinterest-connect-{instance.name}
 key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.storage.StringConverter
 config.storage.topic=_connect-configs
@@ -273,26 +274,26 @@ config.storage.replication.factor=1
 offset.storage.replication.factor=1
 status.storage.replication.factor=1
 offset.flush.interval.ms=5000
-listeners=http://localhost:{profile.port('connect')}
+listeners=http://localhost:{instance.port('connect')}
 rest.advertised.host.name=localhost
-rest.advertised.port={profile.port('connect')}
+rest.advertised.port={instance.port('connect')}
 plugin.path={plugins}
 plugin.discovery=service_load
 """,
     )
 
 
-def _connect_healthy(profile: Profile) -> bool:
-    plugins = _get_json(f"http://localhost:{profile.port('connect')}/connector-plugins")
+def _connect_healthy(instance: Instance) -> bool:
+    plugins = _get_json(f"http://localhost:{instance.port('connect')}/connector-plugins")
     return bool(plugins) and any("S3SinkConnector" in p.get("class", "") for p in plugins)
 
 
-def _s3_prepare(profile: Profile) -> None:
-    data = profile.path("data", "s3")
+def _s3_prepare(instance: Instance) -> None:
+    data = instance.path("data", "s3")
     data.mkdir(parents=True, exist_ok=True)
     _write(
-        profile.path("conf", "s3proxy.properties"),
-        f"""s3proxy.endpoint=http://127.0.0.1:{profile.port('s3')}
+        instance.path("conf", "s3proxy.properties"),
+        f"""s3proxy.endpoint=http://127.0.0.1:{instance.port('s3')}
 s3proxy.authorization=none
 jclouds.provider=filesystem
 jclouds.filesystem.basedir={data}
@@ -300,9 +301,9 @@ jclouds.filesystem.basedir={data}
     )
 
 
-def _s3_healthy(profile: Profile) -> bool:
+def _s3_healthy(instance: Instance) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{profile.port('s3')}/", timeout=2) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{instance.port('s3')}/", timeout=2) as response:
             return response.status == 200
     except urllib.error.HTTPError as error:
         return error.code < 500
@@ -310,17 +311,17 @@ def _s3_healthy(profile: Profile) -> bool:
         return False
 
 
-def _kinesis_command(profile: Profile) -> list[str]:
+def _kinesis_command(instance: Instance) -> list[str]:
     return ["node", str(KINESIS_MOCK)]
 
 
-def _kinesis_healthy(profile: Profile) -> bool:
+def _kinesis_healthy(instance: Instance) -> bool:
     import boto3  # local import: only the venv's Python needs it
     from botocore.config import Config
 
     client = boto3.client(
         "kinesis",
-        endpoint_url=f"http://127.0.0.1:{profile.port('kinesis')}",
+        endpoint_url=f"http://127.0.0.1:{instance.port('kinesis')}",
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
@@ -333,15 +334,15 @@ def _kinesis_healthy(profile: Profile) -> bool:
         return False
 
 
-def _api_healthy(profile: Profile) -> bool:
-    health = _get_json(f"http://127.0.0.1:{profile.port('ingest-api')}/health")
+def _api_healthy(instance: Instance) -> bool:
+    health = _get_json(f"http://127.0.0.1:{instance.port('ingest-api')}/health")
     return bool(health) and health.get("status") in {"ok", "degraded"}
 
 
-def _stream_healthy(profile: Profile) -> bool:
+def _stream_healthy(instance: Instance) -> bool:
     """Every table's query holds its lock in the streaming driver (`python -m include.pinterest.streaming status`)."""
     result = subprocess.run([str(VENV_BIN / "python"), "-m", "include.pinterest.streaming", "status"], cwd=REPO,
-                            env={**os.environ, **profile.client_env()}, capture_output=True, text=True, timeout=60)
+                            env={**os.environ, **instance.client_env()}, capture_output=True, text=True, timeout=60)
     try:
         tables = json.loads(result.stdout)
     except ValueError:
@@ -349,8 +350,8 @@ def _stream_healthy(profile: Profile) -> bool:
     return bool(tables) and all(t.get("running") for t in tables.values())
 
 
-def _airflow_healthy(profile: Profile) -> bool:
-    health = _get_json(f"http://127.0.0.1:{profile.port('airflow')}/api/v2/monitor/health")
+def _airflow_healthy(instance: Instance) -> bool:
+    health = _get_json(f"http://127.0.0.1:{instance.port('airflow')}/api/v2/monitor/health")
     return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
 
 
@@ -378,38 +379,38 @@ SERVICES: dict[str, Service] = {
     )
 }
 _AUTOSTART = [name for name, service in SERVICES.items() if service.autostart]
-DEFAULT_SERVICES = {"local": _AUTOSTART, "bench": _AUTOSTART, "test": [s for s in _AUTOSTART if s != "airflow"]}
+DEFAULT_SERVICES = {"dev": _AUTOSTART, "bench": _AUTOSTART, "test": [s for s in _AUTOSTART if s != "airflow"]}
 
 
-def _service_env(profile: Profile, service: Service) -> dict[str, str]:
-    env = {**os.environ, **profile.client_env()}
+def _service_env(instance: Instance, service: Service) -> dict[str, str]:
+    env = {**os.environ, **instance.client_env()}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # airflow standalone spawns `airflow` from PATH
     if service.name == "kinesis":
         env.update(
-            KINESIS_MOCK_PLAIN_PORT=str(profile.port("kinesis")),
-            KINESIS_MOCK_TLS_PORT=str(profile.port("kinesis-tls")),
+            KINESIS_MOCK_PLAIN_PORT=str(instance.port("kinesis")),
+            KINESIS_MOCK_TLS_PORT=str(instance.port("kinesis-tls")),
             SHOULD_PERSIST_DATA="true",
             LOAD_DATA_IF_EXISTS="true",
-            PERSIST_PATH=str(profile.path("data", "kinesis")),
+            PERSIST_PATH=str(instance.path("data", "kinesis")),
             PERSIST_INTERVAL="5s",  # kinesis-mock rewrites its whole state file each time: not too often
             CREATE_STREAM_DURATION="200ms",
             LOG_LEVEL="WARN",
         )
     if service.name == "ingest-api":
-        env.update(INGEST_API_PORT=str(profile.port("ingest-api")), INGEST_API_HOST="127.0.0.1")
+        env.update(INGEST_API_PORT=str(instance.port("ingest-api")), INGEST_API_HOST="127.0.0.1")
     return env
 
 
 # ---------------------------------------------------------------- process groups
 
 
-def _pid_file(profile: Profile, name: str) -> Path:
-    return profile.path("run", f"{name}.pid")
+def _pid_file(instance: Instance, name: str) -> Path:
+    return instance.path("run", f"{name}.pid")
 
 
-def running_pid(profile: Profile, name: str) -> int | None:
-    """The PID (= process group id) of a running service of this profile, or None."""
-    pid_file = _pid_file(profile, name)
+def running_pid(instance: Instance, name: str) -> int | None:
+    """The PID (= process group id) of a running service of this instance, or None."""
+    pid_file = _pid_file(instance, name)
     if not pid_file.exists():
         return None
     pid = int(pid_file.read_text().split()[0])
@@ -421,44 +422,44 @@ def running_pid(profile: Profile, name: str) -> int | None:
     return pid
 
 
-def start(profile: Profile, name: str) -> None:
+def start(instance: Instance, name: str) -> None:
     service = SERVICES[name]
-    if running_pid(profile, name):
-        if _wait_healthy(profile, service, service.start_timeout_s):
+    if running_pid(instance, name):
+        if _wait_healthy(instance, service, service.start_timeout_s):
             return
-        raise PlatformError(f"{name} is running but not healthy: see {log_path(profile, name)}")
-    port = profile.port(service.port)
+        raise PlatformError(f"{name} is running but not healthy: see {log_path(instance, name)}")
+    port = instance.port(service.port)
     if service.name != "stream" and _port_open(port):
         raise PlatformError(
             f"port {port} for {name} is taken by another process; stop it (e.g. `ss -ltnp 'sport = :{port}'`) "
-            f"or use another profile"
+            f"or use another instance"
         )
     for dependency in service.needs:
-        start(profile, dependency)
+        start(instance, dependency)
     for directory in ("logs", "run", "conf", "data"):
-        profile.path(directory).mkdir(parents=True, exist_ok=True)
-    service.prepare(profile)
-    log = log_path(profile, name)
+        instance.path(directory).mkdir(parents=True, exist_ok=True)
+    service.prepare(instance)
+    log = log_path(instance, name)
     with open(log, "ab") as log_file:
         log_file.write(f"\n===== start {time.strftime('%Y-%m-%dT%H:%M:%S')} =====\n".encode())
         process = subprocess.Popen(
-            service.command(profile),
+            service.command(instance),
             cwd=service.cwd,
-            env=_service_env(profile, service),
+            env=_service_env(instance, service),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: `down` stops the whole group
         )
-    _pid_file(profile, name).write_text(f"{process.pid}\n")
-    if not _wait_healthy(profile, service, service.start_timeout_s, process):
+    _pid_file(instance, name).write_text(f"{process.pid}\n")
+    if not _wait_healthy(instance, service, service.start_timeout_s, process):
         tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-15:])
-        stop(profile, name)
+        stop(instance, name)
         raise PlatformError(f"{name} did not become healthy in {service.start_timeout_s:.0f}s; log {log}:\n{tail}")
 
 
-def stop(profile: Profile, name: str, timeout_s: float = 20.0) -> None:
-    pid = running_pid(profile, name)
+def stop(instance: Instance, name: str, timeout_s: float = 20.0) -> None:
+    pid = running_pid(instance, name)
     if pid is None:
         return
     os.killpg(pid, signal.SIGTERM)
@@ -468,7 +469,7 @@ def stop(profile: Profile, name: str, timeout_s: float = 20.0) -> None:
     if _group_alive(pid):
         os.killpg(pid, signal.SIGKILL)
         time.sleep(0.5)
-    _pid_file(profile, name).unlink(missing_ok=True)
+    _pid_file(instance, name).unlink(missing_ok=True)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -488,19 +489,19 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _wait_healthy(profile: Profile, service: Service, timeout_s: float, process=None) -> bool:
+def _wait_healthy(instance: Instance, service: Service, timeout_s: float, process=None) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             return False
-        if service.healthy(profile):
+        if service.healthy(instance):
             return True
         time.sleep(0.5)
     return False
 
 
-def log_path(profile: Profile, name: str) -> Path:
-    return profile.path("logs", f"{name}.log")
+def log_path(instance: Instance, name: str) -> Path:
+    return instance.path("logs", f"{name}.log")
 
 
 # ---------------------------------------------------------------- helpers
@@ -561,60 +562,60 @@ def ordered(names: list[str]) -> list[str]:
     return result
 
 
-def profile_for(name: str) -> Profile:
-    return Profile(name, REPO / ".state" / name)
+def instance_for(name: str) -> Instance:
+    return Instance(name, REPO / ".state" / name)
 
 
-def up(profile: Profile, names: list[str]) -> None:
+def up(instance: Instance, names: list[str]) -> None:
     check_prerequisites(names)
     for name in ordered(names):
         began = time.monotonic()
-        start(profile, name)
-        print(f"  {name:<11} healthy   :{profile.port(SERVICES[name].port):<6} ({time.monotonic() - began:4.1f}s)")
+        start(instance, name)
+        print(f"  {name:<11} healthy   :{instance.port(SERVICES[name].port):<6} ({time.monotonic() - began:4.1f}s)")
 
 
-def down(profile: Profile, names: list[str]) -> None:
+def down(instance: Instance, names: list[str]) -> None:
     """Stop exactly ``names`` (dependents before what they depend on); dependencies not named keep running."""
     for name in reversed(ordered(names)):
         if name in names:
-            stop(profile, name)
+            stop(instance, name)
 
 
-def status(profile: Profile, names: list[str]) -> list[dict]:
+def status(instance: Instance, names: list[str]) -> list[dict]:
     rows = []
     for name in names:
         service = SERVICES[name]
-        pid = running_pid(profile, name)
+        pid = running_pid(instance, name)
         rows.append(
             {
                 "service": name,
-                "state": "healthy" if pid and service.healthy(profile) else ("unhealthy" if pid else "stopped"),
+                "state": "healthy" if pid and service.healthy(instance) else ("unhealthy" if pid else "stopped"),
                 "pid": pid,
-                "port": profile.port(service.port),
-                "log": str(log_path(profile, name)),
+                "port": instance.port(service.port),
+                "log": str(log_path(instance, name)),
             }
         )
     return rows
 
 
-def airflow_login(profile: Profile) -> str:
+def airflow_login(instance: Instance) -> str:
     """The UI address and the login standalone generated (a local, per-state-folder password)."""
-    passwords = profile.path("airflow", "simple_auth_manager_passwords.json.generated")
+    passwords = instance.path("airflow", "simple_auth_manager_passwords.json.generated")
     password = json.loads(passwords.read_text()).get("admin", "?") if passwords.exists() else "(not generated yet)"
-    return f"http://localhost:{profile.port('airflow')}  login: admin / {password}"
+    return f"http://localhost:{instance.port('airflow')}  login: admin / {password}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status", "env", "exec"])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="local")
-    parser.add_argument("--services", help="comma-separated subset (default: all of the profile)")
+    parser.add_argument("--instance", choices=sorted(INSTANCES), default="dev")
+    parser.add_argument("--services", help="comma-separated subset (default: all of the instance)")
     parser.add_argument("--json", action="store_true", help="status as JSON")
     argv = sys.argv[1:] if argv is None else argv
     command = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
-    profile = profile_for(args.profile)
-    names = args.services.split(",") if args.services else DEFAULT_SERVICES[args.profile]
+    instance = instance_for(args.instance)
+    names = args.services.split(",") if args.services else DEFAULT_SERVICES[args.instance]
     if args.command in ("status", "down") and not args.services:
         names = [*names, "stream"]  # started on demand, but always shown and always stopped
     unknown = [n for n in names if n not in SERVICES]
@@ -622,15 +623,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown service(s) {unknown}; known: {', '.join(SERVICES)}")
     try:
         if args.command == "up":
-            print(f"Starting the {profile.name} platform (state: {profile.state})")
-            up(profile, names)
+            print(f"Starting the {instance.name} platform (state: {instance.state})")
+            up(instance, names)
             if "airflow" in names:
-                print(f"  Airflow UI: {airflow_login(profile)}")
+                print(f"  Airflow UI: {airflow_login(instance)}")
         elif args.command == "down":
-            down(profile, names)
-            print(f"Stopped the {profile.name} platform.")
+            down(instance, names)
+            print(f"Stopped the {instance.name} platform.")
         elif args.command == "status":
-            rows = status(profile, names)
+            rows = status(instance, names)
             if args.json:
                 print(json.dumps(rows, indent=2))
             else:
@@ -642,9 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "exec":
             if not command:
                 parser.error("exec needs a command after --")
-            os.execvpe(command[0], command, {**os.environ, **profile.client_env()})
+            os.execvpe(command[0], command, {**os.environ, **instance.client_env()})
         else:
-            for key, value in profile.client_env().items():
+            for key, value in instance.client_env().items():
                 if key != "INGEST_API_KEY" and not key.startswith("AIRFLOW_CONN_"):
                     print(f"export {key}={json.dumps(value)}")
     except PlatformError as error:

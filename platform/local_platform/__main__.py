@@ -1,0 +1,5 @@
+import sys
+
+from local_platform.control import main
+
+sys.exit(main())
