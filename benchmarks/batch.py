@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from include.pinterest.spark import jobs  # noqa: E402
-from include.pinterest.spark.lake import GOLD_TABLES, Lake  # noqa: E402
+from include.pinterest.lake import GOLD_TABLES, Lake  # noqa: E402
 from include.pinterest.spark.schemas import CATEGORIES  # noqa: E402
 from include.pinterest.spark.session import build_spark  # noqa: E402
 

@@ -31,6 +31,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import Asset, Param, dag, get_current_context, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 
+from include.pinterest.lake import bronze_prefix
 from include.pinterest.settings import TABLES, Settings
 from pinterest_provider.callbacks import log_task_failure
 from pinterest_provider.operators.kafka import KafkaCreateTopicsOperator
@@ -92,7 +93,7 @@ def pinterest_pipeline():
     def infrastructure():
         """Topics, streams, bucket and connector: every step idempotent, so a rerun changes nothing."""
         topics = KafkaCreateTopicsOperator(
-            task_id="create_topics", topics=[*SETTINGS.topics, f"{SETTINGS.topic_prefix}.dlq"], num_partitions=3,
+            task_id="create_topics", topics=[*SETTINGS.topics, SETTINGS.dlq_topic], num_partitions=3,
             replication_factor=3 if AWS else 1, kafka_config_id=KAFKA_CONN,
             doc_md="`<prefix>.pin|geo|user` and the API's dead-letter topic, with the Kafka provider's admin hook.",
         )
@@ -179,7 +180,7 @@ def pinterest_pipeline():
         for table in TABLES:
             S3KeySensor(
                 task_id=f"bronze_{table}_landed", bucket_name=SETTINGS.bucket,
-                bucket_key=f"{SETTINGS.bronze_prefix(table)}partition=*/*.json", wildcard_match=True,
+                bucket_key=f"{bronze_prefix(SETTINGS.topic_prefix, table)}partition=*/*.json", wildcard_match=True,
                 metadata_keys=["Key", "LastModified"], check_fn=_new_bronze_objects,
                 aws_conn_id=AWS_CONN, deferrable=True, poke_interval=5, timeout=900,
                 trigger_rule="none_failed_min_one_success",  # stream mode may be off: batch posts suffice
@@ -295,7 +296,7 @@ def _bronze_inds(start_offsets: dict[str, dict[int, int]]) -> dict[str, set[int]
     hook = S3Hook(aws_conn_id=AWS_CONN)
     found = {}
     for table in TABLES:
-        keys = hook.list_keys(bucket_name=SETTINGS.bucket, prefix=SETTINGS.bronze_prefix(table))
+        keys = hook.list_keys(bucket_name=SETTINGS.bucket, prefix=bronze_prefix(SETTINGS.topic_prefix, table))
         inds: set[int] = set()
         for key in bronze_keys_from(keys, start_offsets.get(SETTINGS.topic(table), {})):
             inds |= inds_in_json_lines(hook.read_key(key, bucket_name=SETTINGS.bucket).splitlines())
@@ -328,7 +329,7 @@ def _ensure_connector():
         return load_connector_config("local", SETTINGS)
 
     return KafkaConnectEnsureConnectorOperator(
-        task_id="ensure_s3_sink_connector", connector_name=f"{SETTINGS.topic_prefix}-s3-sink",
+        task_id="ensure_s3_sink_connector", connector_name=SETTINGS.s3_sink_connector,
         config=s3_sink_config(), kafka_connect_conn_id=KAFKA_CONNECT_CONN,
         doc_md="Create or update the S3 sink connector through the Kafka Connect REST API (idempotent).",
     )
@@ -339,14 +340,14 @@ def _connector_running():
         from pinterest_provider.sensors.msk_connect import MskConnectorRunningSensor
 
         return MskConnectorRunningSensor(
-            task_id="s3_sink_running", connector_name=f"{SETTINGS.topic_prefix}-s3-sink", aws_conn_id=AWS_CONN,
+            task_id="s3_sink_running", connector_name=SETTINGS.s3_sink_connector, aws_conn_id=AWS_CONN,
             poke_interval=30, timeout=1800, mode="reschedule",
             doc_md="The MSK Connect connector RUNNING; FAILED fails at once with its state description.",
         )
     from pinterest_provider.sensors.kafka_connect import KafkaConnectorRunningSensor
 
     return KafkaConnectorRunningSensor(
-        task_id="s3_sink_running", connector_name=f"{SETTINGS.topic_prefix}-s3-sink",
+        task_id="s3_sink_running", connector_name=SETTINGS.s3_sink_connector,
         kafka_connect_conn_id=KAFKA_CONNECT_CONN, deferrable=True, poke_interval=5, timeout=600,
         doc_md="Waits until the connector and all its tasks are RUNNING; a FAILED one fails at once.",
     )
@@ -358,7 +359,7 @@ def _batch_jobs():
         from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
 
         return DatabricksRunNowOperator(
-            task_id="clean_analyse_report", job_name=f"{SETTINGS.topic_prefix}-batch", deferrable=True,
+            task_id="clean_analyse_report", job_name=SETTINGS.batch_job, deferrable=True,
             trigger_rule="none_failed",
             durable=True, outlets=[*SILVER, *GOLD], pre_execute=lambda context: _stage_enabled("batch"),
             doc_md="The Databricks job `<prefix>-batch` (include/aws/databricks/jobs.json): clean -> analyse -> report.",
@@ -366,7 +367,7 @@ def _batch_jobs():
     # spark-submit finds Spark through the venv's python (find_spark_home): the venv goes first on PATH.
     venv = Path(sys.executable).parent
     spark_submit = f"export PATH={venv}:$PATH; spark-submit $(python -m include.pinterest.spark.session --submit-args)"
-    arguments = f"--lake-root {SETTINGS.lake} --topic-prefix {SETTINGS.topic_prefix}"
+    arguments = f"--lake-root {SETTINGS.lake_root_for('spark')} --topic-prefix {SETTINGS.topic_prefix}"
     steps = []
     for name, outlets in (("clean", SILVER), ("analyse", GOLD), ("report", [])):
         steps.append(BashOperator(
@@ -384,7 +385,7 @@ def _start_stream_job():
         from pinterest_provider.operators.databricks import DatabricksEnsureJobRunningOperator
 
         return DatabricksEnsureJobRunningOperator(
-            task_id="start_stream_job", job_name=f"{SETTINGS.topic_prefix}-stream-to-delta",
+            task_id="start_stream_job", job_name=SETTINGS.stream_job,
             doc_md="Start the Databricks streaming job unless a run of it is active (never two copies).",
         )
 

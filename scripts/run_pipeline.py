@@ -96,7 +96,7 @@ def describe_platform(settings: Settings, env: dict[str, str]) -> None:
         total = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
         print(f"  {topic:<24} {len(partitions)} partitions  {total} records")
     consumer.close()
-    status = httpx.get(f"{env['KAFKA_CONNECT_URL']}/connectors/{settings.topic_prefix}-s3-sink/status", timeout=10)
+    status = httpx.get(f"{env['KAFKA_CONNECT_URL']}/connectors/{settings.s3_sink_connector}/status", timeout=10)
     if status.status_code == 200:
         body = status.json()
         tasks = ", ".join(f"task {t['id']} {t['state']}" for t in body["tasks"])

@@ -18,7 +18,7 @@ if "__file__" in globals():
 
 from include.pinterest.spark import jobs  # noqa: E402
 from include.pinterest.spark.notebook import notebook_parameters  # noqa: E402
-from include.pinterest.spark.lake import Lake  # noqa: E402
+from include.pinterest.lake import Lake  # noqa: E402
 from include.pinterest.spark.session import build_spark  # noqa: E402
 
 lake_root, topic_prefix = notebook_parameters(

@@ -37,11 +37,11 @@ if "__file__" in globals():
     # Run as a script from the repository: make `include` importable.
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from include.pinterest.lake import Lake
 from include.pinterest.settings import TABLES, Settings
 from include.pinterest.streaming.driver import build_session
 from include.pinterest.streaming.job import (
     SourceConfig,
-    StreamPaths,
     ensure_tables,
     start_query,
 )
@@ -54,7 +54,7 @@ spark = build_session()
 
 # COMMAND ----------
 
-ensure_tables(spark, StreamPaths.from_settings(settings), list(TABLES))
+ensure_tables(spark, Lake.of(settings), list(TABLES))
 queries = [start_query(spark, settings, table, source) for table in TABLES]
 for query in queries:
     print(f"{query.name}: {query.id}")

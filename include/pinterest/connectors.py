@@ -15,10 +15,6 @@ from include.pinterest.settings import Settings
 CONNECTORS_DIR = Path(__file__).resolve().parent.parent / "connectors"
 
 
-def s3_sink_connector_name(settings: Settings) -> str:
-    return f"{settings.topic_prefix}-s3-sink"
-
-
 def load_connector_config(profile: str, settings: Settings | None = None) -> dict[str, str]:
     """The S3 sink configuration of ``profile`` (``local`` or ``aws``) as Kafka Connect expects it."""
     settings = settings or Settings()

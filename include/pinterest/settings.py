@@ -12,6 +12,24 @@ from dataclasses import dataclass, field
 
 TABLES = ("pin", "geo", "user")
 PROFILES = ("local", "aws")
+LAKE_READERS = ("spark", "delta-rs")
+
+
+def check_table(table: str) -> None:
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {', '.join(TABLES)}, got {table!r}")
+
+
+def topic_name(topic_prefix: str, table: str) -> str:
+    """Kafka topic of one source table: ``<prefix>.pin``."""
+    check_table(table)
+    return f"{topic_prefix}.{table}"
+
+
+def stream_table_name(topic_prefix: str, table: str) -> str:
+    """Delta table the streaming job writes for one Kinesis stream: ``<prefix>_pin_table``."""
+    check_table(table)
+    return f"{topic_prefix}_{table}_table"
 
 
 def _env(name: str, default: str) -> str:
@@ -42,19 +60,35 @@ class Settings:
             raise ValueError(f"PINTEREST_PROFILE must be one of {', '.join(PROFILES)}, got {self.profile!r}")
 
     def topic(self, table: str) -> str:
-        """Kafka topic of one source table: ``<prefix>.pin``."""
-        _check_table(table)
-        return f"{self.topic_prefix}.{table}"
+        return topic_name(self.topic_prefix, table)
 
     def stream(self, table: str) -> str:
         """Kinesis stream of one source table: ``streaming-<prefix>-pin``."""
-        _check_table(table)
+        check_table(table)
         return f"streaming-{self.topic_prefix}-{table}"
 
     def stream_table(self, table: str) -> str:
-        """Delta table the streaming job writes for one Kinesis stream: ``<prefix>_pin_table``."""
-        _check_table(table)
-        return f"{self.topic_prefix}_{table}_table"
+        return stream_table_name(self.topic_prefix, table)
+
+    @property
+    def dlq_topic(self) -> str:
+        """Where the ingest API writes invalid records with their reason."""
+        return f"{self.topic_prefix}.dlq"
+
+    @property
+    def s3_sink_connector(self) -> str:
+        """The S3 sink connector (Kafka Connect locally, MSK Connect on AWS); IAM ARNs use the same name."""
+        return f"{self.topic_prefix}-s3-sink"
+
+    @property
+    def batch_job(self) -> str:
+        """The Databricks job of the batch notebooks (clean -> analyse -> report)."""
+        return f"{self.topic_prefix}-batch"
+
+    @property
+    def stream_job(self) -> str:
+        """The Databricks job of the streaming notebook."""
+        return f"{self.topic_prefix}-stream-to-delta"
 
     @property
     def topics(self) -> list[str]:
@@ -64,16 +98,13 @@ class Settings:
     def streams(self) -> list[str]:
         return [self.stream(t) for t in TABLES]
 
-    @property
-    def lake(self) -> str:
-        """Root URI of the lake: ``s3a://<bucket>`` unless PINTEREST_LAKE_ROOT overrides it."""
-        return self.lake_root.rstrip("/") or f"s3a://{self.bucket}"
+    def lake_root_for(self, reader: str) -> str:
+        """Root URI of the lake for one kind of reader (the layout below it is ``include.pinterest.lake``).
 
-    def bronze_prefix(self, table: str) -> str:
-        """Object-key prefix under which the S3 sink lands one topic (spec §3)."""
-        return f"topics/{self.topic(table)}/"
-
-
-def _check_table(table: str) -> None:
-    if table not in TABLES:
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, got {table!r}")
+        ``spark``: ``s3a://<bucket>`` unless PINTEREST_LAKE_ROOT overrides it; ``delta-rs``: ``s3://<bucket>``.
+        """
+        if reader == "spark":
+            return self.lake_root.rstrip("/") or f"s3a://{self.bucket}"
+        if reader == "delta-rs":
+            return f"s3://{self.bucket}"
+        raise ValueError(f"lake reader must be one of {', '.join(LAKE_READERS)}, got {reader!r}")

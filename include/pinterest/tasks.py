@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from include.pinterest.settings import TABLES, Settings
+from include.pinterest.lake import Lake
+from include.pinterest.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,13 +67,9 @@ def delta_storage_options(settings: Settings) -> dict[str, str] | None:
             "AWS_S3_ALLOW_UNSAFE_RENAME": "true", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
-def s3_uri(settings: Settings, *parts: str) -> str:
-    return "/".join([f"s3://{settings.bucket}", *parts])
-
-
 def silver_uris(settings: Settings) -> dict[str, str]:
-    return {table: s3_uri(settings, "silver", table) for table in TABLES}
+    return Lake.of(settings, "delta-rs").silver_tables
 
 
 def stream_table_uris(settings: Settings) -> dict[str, str]:
-    return {table: s3_uri(settings, "stream", settings.stream_table(table)) for table in TABLES}
+    return Lake.of(settings, "delta-rs").stream_tables

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from include.pinterest.spark.lake import Lake
+from include.pinterest.lake import Lake
 from include.pinterest.spark.session import build_spark
 
 TOPIC_PREFIX = "test"

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from include.pinterest.spark import jobs
-from include.pinterest.spark.lake import GOLD_TABLES, Lake
+from include.pinterest.lake import GOLD_TABLES, Lake
 from include.pinterest.spark.quality import DataQualityError, check_quality, reconciliation_result
 from include.pinterest.spark.silver import REASON_MALFORMED_KEY
 

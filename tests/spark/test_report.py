@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from include.pinterest.spark.lake import GOLD_TABLES
+from include.pinterest.lake import GOLD_TABLES
 from include.pinterest.spark.report import render_report
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from include.pinterest.lake import Lake
 from include.pinterest.streaming.job import (
-    StreamPaths,
     classify,
     good_rows,
     quarantine_rows,
@@ -193,12 +193,12 @@ def test_kinesis_to_delta_exactly_once_across_a_kill(spark, kinesis, kinesis_end
     finally:
         driver.cleanup()
 
-    paths = StreamPaths(str(lake), prefix)
+    paths = Lake(str(lake), prefix)
     for table in TABLES:
-        rows = spark.read.format("delta").load(paths.table(table))
+        rows = spark.read.format("delta").load(paths.stream_table(table))
         assert rows.count() == 300, table
         assert rows.select("ind").distinct().count() == 300, table
-    quarantine = spark.read.format("delta").load(paths.quarantine)
+    quarantine = spark.read.format("delta").load(paths.stream_quarantine)
     counts = {r["table"]: r["count"] for r in quarantine.groupBy("table").count().collect()}
     assert counts == {t: 2 * len(bad_payloads(t)) for t in TABLES}, "each bad record quarantined exactly once"
     assert quarantine.where("raw IS NULL OR reason IS NULL OR sequenceNumber IS NULL").count() == 0

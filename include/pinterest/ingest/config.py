@@ -35,8 +35,7 @@ class IngestSettings:
 
     @property
     def dead_letter_topic(self) -> str:
-        """Where invalid records go with their reason: ``<prefix>.dlq``."""
-        return f"{self.pipeline.topic_prefix}.dlq"
+        return self.pipeline.dlq_topic
 
     @classmethod
     def from_env(cls) -> IngestSettings:

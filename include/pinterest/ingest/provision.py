@@ -18,7 +18,7 @@ def ensure_topics(bootstrap: str, settings: Settings, partitions: int = 3) -> li
     """The three table topics and ``<prefix>.dlq``; returns the ones it created."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = admin.list_topics(timeout=10).topics
-    wanted = [*settings.topics, f"{settings.topic_prefix}.dlq"]
+    wanted = [*settings.topics, settings.dlq_topic]
     missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted if t not in existing]
     created = []
     for topic, future in (admin.create_topics(missing).items() if missing else []):

@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from include.pinterest.settings import TABLES
 from include.pinterest.spark.analyses import all_analyses
-from include.pinterest.spark.lake import Lake
+from include.pinterest.lake import Lake
 from include.pinterest.spark.quality import RuleResult, check_quality
 from include.pinterest.spark.report import write_report
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS

@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from include.pinterest.settings import TABLES
-from include.pinterest.spark.lake import Lake
+from include.pinterest.lake import Lake
 from include.pinterest.spark.schemas import CATEGORIES, MEDIA_TYPES, SOURCE_KEYS
 from include.pinterest.spark.silver import read_bronze
 

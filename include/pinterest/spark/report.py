@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pyspark.sql import SparkSession
 
 from include.pinterest.spark.analyses import AGE_GROUPS
-from include.pinterest.spark.lake import GOLD_TABLES, Lake
+from include.pinterest.lake import GOLD_TABLES, Lake
 
 Rows = list[dict]
 

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from include.pinterest.spark.cleaning import clean
-from include.pinterest.spark.lake import Lake
+from include.pinterest.lake import Lake
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS, SOURCE_KEYS, SOURCE_SCHEMAS
 
 CORRUPT_RECORD = "_corrupt_record"

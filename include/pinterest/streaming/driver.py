@@ -25,10 +25,10 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
+from include.pinterest.lake import Lake
 from include.pinterest.settings import Settings
 from include.pinterest.streaming.job import (
     SourceConfig,
-    StreamPaths,
     configure_session,
     ensure_tables,
     query_name,
@@ -170,7 +170,7 @@ class StreamingDriver:
         )
 
     def run(self) -> None:
-        ensure_tables(self.spark, StreamPaths.from_settings(self.settings), list(self.queries))
+        ensure_tables(self.spark, Lake.of(self.settings), list(self.queries))
         for table in self.queries:
             stop_request_path(table, self.root).unlink(missing_ok=True)
         while any(not q.stopped for q in self.queries.values()):

@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
+from include.pinterest.lake import Lake
 from include.pinterest.settings import Settings
 from include.pinterest.spark.cleaning import clean
 from include.pinterest.spark.schemas import SILVER_SCHEMAS, SOURCE_KEYS, SOURCE_SCHEMAS
@@ -54,28 +55,6 @@ QUARANTINE_RETRIES = 5
 # Ours is the batch, already cached and deterministic on recomputation (a replay reads the same records and
 # the per-key choice has a total order), so the copy only costs: about a third of the MERGE's CPU here.
 SESSION_CONF = {"spark.databricks.delta.merge.materializeSource": "none"}
-
-
-@dataclass(frozen=True)
-class StreamPaths:
-    """Where one deployment's streaming job keeps its tables and checkpoints."""
-
-    lake: str
-    prefix: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> StreamPaths:
-        return cls(lake=settings.lake, prefix=settings.topic_prefix)
-
-    def table(self, table: str) -> str:
-        return f"{self.lake}/stream/{self.prefix}_{table}_table"
-
-    def checkpoint(self, table: str) -> str:
-        return f"{self.lake}/_checkpoints/stream/{table}"
-
-    @property
-    def quarantine(self) -> str:
-        return f"{self.lake}/stream/{self.prefix}_quarantine"
 
 
 @dataclass(frozen=True)
@@ -201,11 +180,11 @@ def quarantine_rows(classified: DataFrame, table: str) -> DataFrame:
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def ensure_tables(spark: SparkSession, paths: StreamPaths, tables: list[str]) -> None:
+def ensure_tables(spark: SparkSession, lake: Lake, tables: list[str]) -> None:
     """Create the Delta tables before any query starts, so concurrent first batches never race to create them."""
     from delta.tables import DeltaTable
 
-    targets = {paths.table(t): SILVER_SCHEMAS[t] for t in tables} | {paths.quarantine: QUARANTINE_SCHEMA}
+    targets = {lake.stream_table(t): SILVER_SCHEMAS[t] for t in tables} | {lake.stream_quarantine: QUARANTINE_SCHEMA}
     for path, schema in targets.items():
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
         # Every micro-batch adds small files; compacting them after commits keeps MERGE scans short.
@@ -246,7 +225,7 @@ def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
 
 
 def batch_writer(
-    table: str, paths: StreamPaths, board: StatusBoard | None = None
+    table: str, lake: Lake, board: StatusBoard | None = None
 ) -> Callable[[DataFrame, int], None]:
     """The ``foreachBatch`` function of one table's query."""
 
@@ -256,10 +235,10 @@ def batch_writer(
         classified = batch.transform(classify, table).persist()
         try:
             # The MERGE decodes the batch into the cache; counting the bad records then reads only the cache.
-            inserted = merge_new_rows(spark, good_rows(classified, table), paths.table(table))
+            inserted = merge_new_rows(spark, good_rows(classified, table), lake.stream_table(table))
             quarantined = classified.where(F.col("reason").isNotNull()).count()
             if quarantined:
-                merge_quarantine(spark, quarantine_rows(classified, table), paths.quarantine)
+                merge_quarantine(spark, quarantine_rows(classified, table), lake.stream_quarantine)
                 log.warning("stream %s batch %d: %d records quarantined", table, batch_id, quarantined)
         finally:
             classified.unpersist()
@@ -292,14 +271,14 @@ def start_query(
     for active in spark.streams.active:
         if active.name == name:
             return active
-    paths = StreamPaths.from_settings(settings)
+    lake = Lake.of(settings)
     if board is not None:
-        board.set_rows_in_table(table, count_rows(spark, paths.table(table)))
+        board.set_rows_in_table(table, count_rows(spark, lake.stream_table(table)))
     return (
         read_stream(spark, settings.stream(table), table, source)
         .writeStream.queryName(name)
-        .foreachBatch(batch_writer(table, paths, board))
-        .option("checkpointLocation", paths.checkpoint(table))
+        .foreachBatch(batch_writer(table, lake, board))
+        .option("checkpointLocation", lake.stream_checkpoint(table))
         .trigger(processingTime=trigger_interval)
         .start()
     )
