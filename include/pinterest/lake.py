@@ -30,6 +30,12 @@ def bronze_prefix(topic_prefix: str, table: str) -> str:
     return f"topics/{topic_name(topic_prefix, table)}/"
 
 
+def run_record_key(run_id: str, name: str) -> str:
+    """Object key of a per-run record (e.g. the post ids the API accepted), so XCom carries a key, not the ids."""
+    safe_run_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return f"_runs/{safe_run_id}/{name}.json"
+
+
 @dataclass(frozen=True)
 class Lake:
     """Paths of one lake: ``root`` is ``s3a://<bucket>``, ``s3://<bucket>`` or a ``file:`` folder in tests."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,12 @@ COMMON = {
     **{f"landing.bronze_{t}_landed": ["ingestion.post_batch", "ingestion.post_stream"] for t in ("pin", "geo", "user")},
     "streaming.stream_enabled": ["ingestion.post_batch", "ingestion.post_stream"],
     "streaming.start_stream_job": ["streaming.stream_enabled"],
-    "streaming.records_arrived": ["streaming.start_stream_job"],
-    "streaming.stream_tables_caught_up": ["streaming.records_arrived"],
+    # Values pass by XComArg, which adds the producing task as a direct upstream (already upstream transitively).
+    "streaming.records_arrived": ["streaming.start_stream_job", "ingestion.post_stream"],
+    "streaming.stream_tables_caught_up": ["streaming.records_arrived", "ingestion.post_stream"],
     "verification.publish_summary": ["verification.reconcile"],
 }
+RUN_INPUTS = ["ingestion.kafka_offsets", "ingestion.post_batch", "ingestion.post_stream"]  # reconcile's XComArgs
 LANDED = [f"landing.bronze_{t}_landed" for t in ("pin", "geo", "user")]
 LOCAL = {
     **COMMON,
@@ -35,7 +36,7 @@ LOCAL = {
     "batch.clean": LANDED,
     "batch.analyse": ["batch.clean"],
     "batch.report": ["batch.analyse"],
-    "verification.reconcile": ["batch.report", "streaming.stream_tables_caught_up"],
+    "verification.reconcile": ["batch.report", "streaming.stream_tables_caught_up", *RUN_INPUTS],
 }
 AWS = {
     **COMMON,
@@ -43,7 +44,7 @@ AWS = {
     "infrastructure.ensure_s3_sink_connector": ["infrastructure.create_topics", "infrastructure.ensure_bucket",
                                                 "infrastructure.msk_connect_request"],
     "batch.clean_analyse_report": LANDED,
-    "verification.reconcile": ["batch.clean_analyse_report", "streaming.stream_tables_caught_up"],
+    "verification.reconcile": ["batch.clean_analyse_report", "streaming.stream_tables_caught_up", *RUN_INPUTS],
 }
 
 
@@ -51,9 +52,6 @@ def _dag(monkeypatch, profile):
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv("PINTEREST_PROFILE", profile)
-    for folder in (REPO / "plugins", REPO):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
     bag = DagBag(dag_folder=str(REPO / "dags" / "pinterest_pipeline.py"))
     assert bag.import_errors == {}
     return bag.dags["pinterest_pipeline"]

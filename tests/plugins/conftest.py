@@ -1,12 +1,6 @@
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
-
-
 
 @pytest.fixture(autouse=True)
 def kafka_connect_connection(monkeypatch):

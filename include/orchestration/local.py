@@ -1,0 +1,73 @@
+"""Tasks of the ``local`` profile: Kafka Connect's REST API, local Spark through ``spark-submit``, the platform's
+streaming job. Same factories as ``include.orchestration.aws``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import Asset, task
+
+from include.orchestration.stages import stage_gate
+from include.pinterest import airflow_connections as conn
+from include.pinterest.settings import Settings
+from pinterest_provider.operators.kafka_connect import KafkaConnectEnsureConnectorOperator
+from pinterest_provider.operators.local_stream import LocalStreamJobStartOperator
+from pinterest_provider.sensors.kafka_connect import KafkaConnectorRunningSensor
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+BATCH_STEPS = ("clean", "analyse", "report")
+
+
+def ensure_connector(settings: Settings):
+    @task
+    def s3_sink_config() -> dict[str, str]:
+        """The connector configuration from include/connectors/, read at run time, not parse time."""
+        from include.pinterest.connectors import load_connector_config
+
+        return load_connector_config("local", Settings())
+
+    return KafkaConnectEnsureConnectorOperator(
+        task_id="ensure_s3_sink_connector", connector_name=settings.s3_sink_connector, config=s3_sink_config(),
+        kafka_connect_conn_id=conn.KAFKA_CONNECT,
+        doc_md="Create or update the S3 sink connector through the Kafka Connect REST API (idempotent).",
+    )
+
+
+def connector_running(settings: Settings):
+    return KafkaConnectorRunningSensor(
+        task_id="s3_sink_running", connector_name=settings.s3_sink_connector, kafka_connect_conn_id=conn.KAFKA_CONNECT,
+        deferrable=True, poke_interval=5, timeout=600,
+        doc_md="Waits until the connector and all its tasks are RUNNING; a FAILED one fails at once.",
+    )
+
+
+def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
+    """Clean -> analyse -> report: the notebooks Databricks runs, on local Spark with Delta."""
+    submit = f"spark-submit $({sys.executable} -m include.pinterest.spark.session --submit-args)"
+    arguments = f"--lake-root {settings.lake_root_for('spark')} --topic-prefix {settings.topic_prefix}"
+    # spark-submit finds Spark through the interpreter that has pyspark: the venv's, wherever the task runs.
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    outlets = {"clean": silver, "analyse": gold, "report": []}
+    steps = [
+        BashOperator(
+            task_id=step, bash_command=f"{submit} {NOTEBOOKS / f'batch_{step}.py'} {arguments}", env=env,
+            append_env=True, outlets=outlets[step], execution_timeout=timedelta(minutes=30),
+            pre_execute=stage_gate("batch") if step == "clean" else None,
+            trigger_rule="none_failed" if step == "clean" else "all_success",  # batch may rerun on old bronze
+            doc_md=f"`include/notebooks/batch_{step}.py` on local Spark with Delta.",
+        )
+        for step in BATCH_STEPS
+    ]
+    steps[0] >> steps[1] >> steps[2]
+    return steps
+
+
+def start_stream_job(settings: Settings):
+    return LocalStreamJobStartOperator(
+        task_id="start_stream_job", platform_instance=os.environ.get("PINTEREST_PLATFORM_INSTANCE", "dev"),
+        doc_md="Start the local streaming job as a supervised platform service (never a second copy).",
+    )
