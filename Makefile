@@ -23,7 +23,7 @@ status: ## Each service of the local platform: healthy or not, port, log file
 	@$(PLATFORM) status
 
 run: up ## Run the pipeline DAG for today on the local platform and print what happened
-	@$(PY) scripts/run_pipeline.py
+	@$(PLATFORM) run
 
 test: setup ## Run the whole test suite, including the tests that start the (separate) test platform
 	@mvn -q -B -f platform/connect-s3-sink/pom.xml test

@@ -27,12 +27,11 @@ import numpy as np
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from include.pinterest.spark import jobs  # noqa: E402
-from include.pinterest.lake import GOLD_TABLES, Lake  # noqa: E402
-from include.pinterest.spark.schemas import CATEGORIES  # noqa: E402
-from include.pinterest.spark.session import build_spark  # noqa: E402
+from include.pinterest.spark import jobs
+from include.pinterest.lake import GOLD_TABLES, Lake
+from include.pinterest.spark.schemas import CATEGORIES
+from include.pinterest.spark.session import build_spark
 
 TOPIC_PREFIX = "bench"
 PARTITIONS = 3

@@ -11,10 +11,7 @@ from contextlib import contextmanager
 import os
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 # Benchmarks that run against platform services get them from the `bench` instance (own ports and state).
 NEEDS_PLATFORM = {"ingestion": ["kafka", "kinesis", "ingest-api"]}
@@ -33,19 +30,19 @@ def bench_platform(services: list[str]):
     if not services:
         yield
         return
-    sys.path.insert(0, str(REPO / "platform"))
-    from local_platform import control as platformctl
+    from local_platform import processes
+    from local_platform.instance import instance_for
 
-    instance = platformctl.instance_for("bench")
+    instance = instance_for("bench")
     saved = dict(os.environ)
-    platformctl.up(instance, services)
+    processes.up(instance, services)
     os.environ.update(instance.client_env())
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        platformctl.down(instance, services)
+        processes.down(instance, services)
 
 
 def main() -> int:

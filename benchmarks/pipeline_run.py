@@ -14,12 +14,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "platform"), str(REPO / "scripts"), str(REPO)]
-from local_platform import control as platformctl  # noqa: E402
-import run_pipeline  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine
+from local_platform import processes, run, services
+from local_platform.instance import REPO, instance_for
 
 
 def _ts(value: str | None) -> float | None:
@@ -27,16 +24,16 @@ def _ts(value: str | None) -> float | None:
 
 
 def measure(api, instance) -> dict:
-    run_pipeline.wait_for_dag(api)
-    result = run_pipeline.trigger_and_wait(api, conf={})
+    run.wait_for_dag(api)
+    result = run.trigger_and_wait(api, conf={})
     wall = _ts(result["end_date"]) - _ts(result["start_date"])  # the run itself, not any queueing before it
-    instances = api.get(f"/dags/{run_pipeline.DAG_ID}/dagRuns/{result['run_id']}/taskInstances",
+    instances = api.get(f"/dags/{run.DAG_ID}/dagRuns/{result['run_id']}/taskInstances",
                         params={"limit": 100}).json()["task_instances"]
     done = {ti["task_id"]: ti for ti in instances if ti.get("start_date") and ti.get("end_date")}
     stages: dict[str, list[float]] = {}
     for ti in done.values():
         stages.setdefault(ti["task_id"].split(".")[0], []).extend([_ts(ti["start_date"]), _ts(ti["end_date"])])
-    dag = api.get(f"/dags/{run_pipeline.DAG_ID}/tasks").json()["tasks"]
+    dag = api.get(f"/dags/{run.DAG_ID}/tasks").json()["tasks"]
     upstream: dict[str, list[str]] = {}
     for t in dag:  # the API lists downstream edges; invert them
         for child in t.get("downstream_task_ids", []):
@@ -54,14 +51,14 @@ def measure(api, instance) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    instance = platformctl.instance_for("bench")
-    services = platformctl.DEFAULT_SERVICES["bench"]
-    platformctl.up(instance, services)
+    instance = instance_for("bench")
+    names = services.autostarted("bench")
+    processes.up(instance, names)
     try:
-        api = run_pipeline.api_client(instance)
+        api = run.api_client(instance)
         measured = measure(api, instance)
     finally:
-        platformctl.down(instance, [*services, "stream"])
+        processes.down(instance, list(services.SERVICES))
     result = {"machine": {**machine(), "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()]},
               "params": "defaults (1000 batch events, 200 stream events)", **measured}
     (REPO / "benchmarks" / "results" / "run.json").write_text(json.dumps(result, indent=2) + "\n")

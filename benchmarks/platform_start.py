@@ -13,52 +13,47 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "platform"))
-from local_platform import control as platformctl  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine
+from local_platform import processes, services
+from local_platform.instance import REPO, instance_for
 
 PARSE_PROBE = """
-import importlib.util, sys, time
-sys.path[:0] = [{plugins!r}, {dags!r}, {repo!r}]
+import runpy, time
 started = time.perf_counter()
 import airflow.sdk
 sdk_s = time.perf_counter() - started
 started = time.perf_counter()
-spec = importlib.util.spec_from_file_location("dag_under_test", {path!r})
-spec.loader.exec_module(importlib.util.module_from_spec(spec))
+runpy.run_path({path!r}, run_name="dag_under_test")
 print("PARSE_TIMES", sdk_s, time.perf_counter() - started)
 """
 
 
 def start_times() -> dict[str, float]:
-    instance = platformctl.instance_for("bench")
-    services = platformctl.DEFAULT_SERVICES["bench"]
-    platformctl.down(instance, services)
+    instance = instance_for("bench")
+    names = services.autostarted("bench")
+    processes.down(instance, names)
     shutil.rmtree(instance.state, ignore_errors=True)
     try:
         began = time.monotonic()
-        platformctl.up(instance, services)
+        processes.up(instance, names)
         cold = time.monotonic() - began
-        platformctl.down(instance, services)
+        processes.down(instance, names)
         began = time.monotonic()
-        platformctl.up(instance, services)
+        processes.up(instance, names)
         warm = time.monotonic() - began
     finally:
-        platformctl.down(instance, services)
+        processes.down(instance, names)
         shutil.rmtree(instance.state, ignore_errors=True)
     return {"start_cold_s": round(cold, 1), "start_warm_s": round(warm, 1)}
 
 
 def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
     """Each DAG file in a fresh interpreter: the file's own time, after `import airflow.sdk` (reported too)."""
-    env = {**os.environ, **platformctl.instance_for("bench").client_env()}
+    env = {**os.environ, **instance_for("bench").client_env()}
     results = {}
     for path in sorted((REPO / "dags").glob("*.py")):
-        probe = PARSE_PROBE.format(plugins=str(REPO / "plugins"), dags=str(REPO / "dags"), repo=str(REPO), path=str(path))
+        probe = PARSE_PROBE.format(path=str(path))
         runs = []
         for _ in range(repeats):
             out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
@@ -70,7 +65,7 @@ def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
 
 def main(argv: list[str] | None = None) -> dict:
     result = {"machine": machine(), **start_times(), "dag_parse_s": dag_parse_times(),
-              "services": platformctl.DEFAULT_SERVICES["bench"]}
+              "services": services.autostarted("bench")}
     out = REPO / "benchmarks" / "results" / "platform.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -18,7 +18,8 @@ os.environ["AIRFLOW_HOME"] = str(REPO / ".state" / "test" / "airflow-pytest")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
-from local_platform import control as platformctl  # noqa: E402  (after AIRFLOW_HOME is set)
+from local_platform import processes, services  # noqa: E402  (after AIRFLOW_HOME is set)
+from local_platform.instance import instance_for  # noqa: E402
 
 
 class PlatformControl:
@@ -28,21 +29,21 @@ class PlatformControl:
         self.instance = instance
 
     def stop(self, service: str) -> None:
-        platformctl.stop(self.instance, service)
+        processes.stop(self.instance, service)
 
     def start(self, service: str) -> None:
-        platformctl.start(self.instance, service)
+        processes.start(self.instance, service)
 
 
 @pytest.fixture(scope="session")
 def platform_control():
-    instance = platformctl.instance_for("test")
-    services = platformctl.DEFAULT_SERVICES["test"]
-    platformctl.check_prerequisites(services)
-    platformctl.up(instance, services)
+    instance = instance_for("test")
+    names = services.autostarted("test")
+    processes.check_prerequisites(names)
+    processes.up(instance, names)
     yield PlatformControl(instance)
     if os.environ.get("PINTEREST_KEEP_TEST_PLATFORM") != "1":
-        platformctl.down(instance, [*services, "stream"])
+        processes.down(instance, list(services.SERVICES))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 import sys
 
-from local_platform.control import main
+from local_platform.cli import main
 
 sys.exit(main())

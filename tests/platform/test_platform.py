@@ -13,7 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import REPO, platformctl
+from local_platform import processes, services
+from local_platform.instance import Instance, PlatformError
+from local_platform.service import port_open
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -24,29 +27,29 @@ def _s3(env):
 
 
 def test_every_service_is_healthy(platform_env, platform_control):
-    rows = platformctl.status(platform_control.instance, platformctl.DEFAULT_SERVICES["test"])
-    assert {row["service"]: row["state"] for row in rows} == {s: "healthy" for s in platformctl.DEFAULT_SERVICES["test"]}
+    rows = processes.status(platform_control.instance, services.autostarted("test"))
+    assert {row["service"]: row["state"] for row in rows} == {s: "healthy" for s in services.autostarted("test")}
     assert all(Path(row["log"]).exists() for row in rows)
 
 
 def test_up_twice_is_harmless(platform_env, platform_control):
-    before = {s: platformctl.running_pid(platform_control.instance, s) for s in platformctl.DEFAULT_SERVICES["test"]}
-    platformctl.up(platform_control.instance, platformctl.DEFAULT_SERVICES["test"])
-    after = {s: platformctl.running_pid(platform_control.instance, s) for s in platformctl.DEFAULT_SERVICES["test"]}
+    before = {s: processes.running_pid(platform_control.instance, s) for s in services.autostarted("test")}
+    processes.up(platform_control.instance, services.autostarted("test"))
+    after = {s: processes.running_pid(platform_control.instance, s) for s in services.autostarted("test")}
     assert before == after
 
 
 def test_a_taken_port_is_refused_clearly(platform_env, tmp_path):
     # Same ports as the running test platform, another state folder: the ports are taken by someone else.
-    other = platformctl.Instance("test", tmp_path / "state")
-    with pytest.raises(platformctl.PlatformError, match=r"port 19000 for s3 is taken"):
-        platformctl.start(other, "s3")
+    other = Instance("test", tmp_path / "state")
+    with pytest.raises(PlatformError, match=r"port 19000 for s3 is taken"):
+        processes.start(other, "s3")
 
 
 def test_a_missing_jdk_is_refused_clearly(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(platformctl.PlatformError, match="no `java` on PATH: install a JDK 17"):
-        platformctl.check_prerequisites(["kafka"])
+    with pytest.raises(PlatformError, match="no `java` on PATH: install a JDK 17"):
+        processes.check_prerequisites(["kafka"])
 
 
 def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
@@ -81,5 +84,5 @@ def test_down_leaves_no_process_of_a_stopped_service(platform_env, platform_cont
     assert not pid_file.exists()
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     assert f"KINESIS_MOCK_PLAIN_PORT={platform_control.instance.port('kinesis')}" not in out
-    assert not platformctl._port_open(platform_control.instance.port("kinesis"))
+    assert not port_open(platform_control.instance.port("kinesis"))
     platform_control.start("kinesis")

@@ -9,9 +9,9 @@ depend on the DAG reporting about itself.
 from __future__ import annotations
 
 import json
-import sys
+import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -19,19 +19,15 @@ import httpx
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "platform"))
-sys.path.insert(0, str(REPO))
-
-from local_platform import control as platformctl  # noqa: E402
-
-from include.pinterest.settings import Settings  # noqa: E402
+from include.pinterest.lake import Lake
+from include.pinterest.settings import TABLES, Settings
+from local_platform.instance import Instance, instance_for
 
 DAG_ID = "pinterest_pipeline"
 RUN_TIMEOUT_S = 3600
 
 
-def api_client(instance: platformctl.Instance) -> httpx.Client:
+def api_client(instance: Instance) -> httpx.Client:
     """An authenticated client for Airflow's REST API (simple auth manager, password from standalone's file)."""
     base = f"http://localhost:{instance.port('airflow')}"
     passwords = json.loads(instance.path("airflow", "simple_auth_manager_passwords.json.generated").read_text())
@@ -61,7 +57,7 @@ def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
         run_id = active[0]["dag_run_id"]
         print(f"Following {DAG_ID} run {run_id}, already started by the scheduler", end="")
     else:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         run = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf, "note": "started by make run"})
         run.raise_for_status()
         run_id = run.json()["dag_run_id"]
@@ -116,15 +112,15 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
     """Silver and gold row counts, the gold tables themselves, the stream tables' lag, the report's path."""
     from deltalake import DeltaTable
 
-    lake = env["PINTEREST_LAKE_ROOT"].removeprefix("file:")
+    lake = Lake.of(settings)  # the lake as local Spark sees it: the object store's own folder
+    folder = Path(lake.root.removeprefix("file:"))
     print("\nSilver and stream tables (rows):")
-    for layer, names in (("silver", ["pin", "geo", "user"]), ("stream", [settings.stream_table(t) for t in ("pin", "geo", "user")])):
-        for name in names:
-            path = Path(lake) / layer / name
-            rows = DeltaTable(str(path)).to_pyarrow_table(columns=[]).num_rows if (path / "_delta_log").is_dir() else 0
-            print(f"  {layer}/{name:<22} {rows}")
+    for path in [*(lake.silver(t) for t in TABLES), *(lake.stream_table(t) for t in TABLES)]:
+        path = Path(path.removeprefix("file:"))
+        rows = DeltaTable(str(path)).to_pyarrow_table(columns=[]).num_rows if (path / "_delta_log").is_dir() else 0
+        print(f"  {path.relative_to(folder)!s:<30} {rows}")
     print("\nGold tables:")
-    for path in sorted((Path(lake) / "gold").glob("[!_]*")):
+    for path in sorted((folder / "gold").glob("[!_]*")):
         if (path / "_delta_log").is_dir():
             table = DeltaTable(str(path)).to_pandas()
             print(f"\n  gold/{path.name} ({len(table)} rows)")
@@ -136,15 +132,13 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
             state = json.loads(path.read_text())
             print(f"  {path.stem:<5} rows={state.get('rows_in_table')} millis_behind_latest={state.get('millis_behind_latest')} caught_up={state.get('caught_up')} "
                   f"processed/s={state.get('processed_rows_per_s')} batch={state.get('last_batch_id')}")
-    report = Path(lake) / "gold" / "report.html"
+    report = Path(lake.report.removeprefix("file:"))
     print(f"\nReport: {report if report.exists() else '(not written)'}")
 
 
 def main() -> int:
-    instance = platformctl.instance_for("dev")
+    instance = instance_for("dev")
     env = instance.client_env()
-    import os
-
     os.environ.update(env)
     settings = Settings()
     api = api_client(instance)
@@ -160,5 +154,3 @@ def main() -> int:
     return 0 if result["state"] == "success" else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,97 @@
+"""A platform instance: its ports and its state folder (logs, data, configuration, pid files, secrets).
+
+Instances (``dev`` for the developer's own platform, ``test`` for ``make test``, ``bench`` for ``make bench``)
+never share a port or a folder, so tests and benchmarks never touch the data of a platform left running.
+PINTEREST_PORT_OFFSET shifts every port of every instance (a second checkout on the same machine).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / ".cache"
+INSTANCES = {"dev": 0, "test": 10000, "bench": 30000}
+BASE_PORTS = {
+    "kafka": 9092,
+    "kafka-controller": 9093,
+    "connect": 8083,
+    "s3": 9000,
+    "kinesis": 4568,
+    "kinesis-tls": 4567,
+    "ingest-api": 8082,
+    "airflow": 8080,
+}
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # the local stores accept any
+
+
+class PlatformError(RuntimeError):
+    """A clear, user-facing reason why the platform cannot do what was asked."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    state: Path
+
+    @property
+    def offset(self) -> int:
+        return INSTANCES[self.name] + int(os.environ.get("PINTEREST_PORT_OFFSET", "0"))
+
+    def port(self, name: str) -> int:
+        return BASE_PORTS[name] + self.offset
+
+    def url(self, port_name: str, host: str = "localhost") -> str:
+        return f"http://{host}:{self.port(port_name)}"
+
+    def path(self, *parts: str) -> Path:
+        return self.state.joinpath(*parts)
+
+    def api_key(self) -> str:
+        """The ingestion API key of this state folder, created on first use (never committed, never logged)."""
+        key_file = self.path("secrets", "ingest-api-key")
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def client_env(self) -> dict[str, str]:
+        """Variables that point clients (API, emulator, Spark, Airflow tasks, tests) at this instance."""
+        from local_platform.connections import airflow_env
+        from local_platform.services.airflow import airflow_settings
+
+        bucket = os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake")
+        env = {
+            "PINTEREST_PROFILE": "local",
+            "PINTEREST_PLATFORM_INSTANCE": self.name,
+            "PINTEREST_STATE_DIR": str(self.state),
+            "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
+            "PINTEREST_BUCKET": bucket,
+            "KAFKA_BOOTSTRAP_SERVERS": f"localhost:{self.port('kafka')}",
+            "KAFKA_CONNECT_URL": self.url("connect"),
+            "S3_ENDPOINT_URL": self.url("s3"),
+            "KINESIS_ENDPOINT_URL": self.url("kinesis"),
+            "INGEST_API_URL": self.url("ingest-api"),
+            # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
+            # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
+            # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
+            "PINTEREST_LAKE_ROOT": f"file:{self.path('data', 's3', bucket)}",  # Hadoop's normal form
+            "INGEST_API_KEY": self.api_key(),
+            **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+        }
+        return {**env, **airflow_env(self, env), **airflow_settings(self)}
+
+
+def instance_for(name: str) -> Instance:
+    if name not in INSTANCES:
+        raise PlatformError(f"instance must be one of {', '.join(INSTANCES)}, got {name!r}")
+    return Instance(name, REPO / ".state" / name)
