@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 from include.pinterest.spark import jobs
 from include.pinterest.lake import GOLD_TABLES, Lake
-from include.pinterest.spark.schemas import CATEGORIES
+from include.pinterest.tables import CATEGORIES
 from include.pinterest.spark.session import build_spark
 
 TOPIC_PREFIX = "bench"

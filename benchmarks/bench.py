@@ -31,12 +31,13 @@ def bench_platform(services: list[str]):
         yield
         return
     from local_platform import processes
+    from local_platform.environment import client_env
     from local_platform.instance import instance_for
 
     instance = instance_for("bench")
     saved = dict(os.environ)
     processes.up(instance, services)
-    os.environ.update(instance.client_env())
+    os.environ.update(client_env(instance))
     try:
         yield
     finally:

@@ -16,6 +16,7 @@ import time
 
 from benchmarks.machine import machine
 from local_platform import processes, services
+from local_platform.environment import client_env
 from local_platform.instance import REPO, instance_for
 
 PARSE_PROBE = """
@@ -50,7 +51,7 @@ def start_times() -> dict[str, float]:
 
 def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
     """Each DAG file in a fresh interpreter: the file's own time, after `import airflow.sdk` (reported too)."""
-    env = {**os.environ, **instance_for("bench").client_env()}
+    env = {**os.environ, **client_env(instance_for("bench"))}
     results = {}
     for path in sorted((REPO / "dags").glob("*.py")):
         probe = PARSE_PROBE.format(path=str(path))

@@ -19,6 +19,7 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
 from local_platform import processes, services  # noqa: E402  (after AIRFLOW_HOME is set)
+from local_platform.environment import client_env  # noqa: E402
 from local_platform.instance import instance_for  # noqa: E402
 
 
@@ -57,7 +58,7 @@ def airflow_db():
 @pytest.fixture(scope="session")
 def platform_env(platform_control, airflow_db):
     """The test platform's client variables, also exported to os.environ for code that reads Settings()."""
-    env = platform_control.instance.client_env()
+    env = client_env(platform_control.instance)
     env.pop("AIRFLOW_HOME")  # the suite keeps its own Airflow home (set above, migrated by airflow_db)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)

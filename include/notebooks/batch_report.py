@@ -8,23 +8,19 @@
 
 # COMMAND ----------
 
-import sys
-from pathlib import Path
+# Databricks runs this file in include/notebooks/ of the job's Git checkout; there the checkout's root (which holds
+# the `include` package) goes on the path. Locally the project is installed (pyproject.toml): nothing to do.
+import os, sys; "DATABRICKS_RUNTIME_VERSION" in os.environ and sys.path.append(os.path.abspath("../.."))  # noqa: E401, E702
 
+from include.pinterest.spark import jobs
+from include.pinterest.notebook import notebook_parameters
+from include.pinterest.lake import Lake
+from include.pinterest.spark.session import build_spark
 
-if "__file__" in globals():
-    # Run as a script from the repository: make `include` importable.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from include.pinterest.spark import jobs  # noqa: E402
-from include.pinterest.spark.notebook import notebook_parameters  # noqa: E402
-from include.pinterest.lake import Lake  # noqa: E402
-from include.pinterest.spark.session import build_spark  # noqa: E402
-
-lake_root, topic_prefix = notebook_parameters(
-    "Report: render the gold tables to one self-contained HTML page next to them.", globals()
+parameters = notebook_parameters(
+    "Report: render the gold tables to one self-contained HTML page next to them.", globals(), lake_root=None, topic_prefix=None
 )
-lake = Lake(root=lake_root, topic_prefix=topic_prefix)
+lake = Lake(root=parameters["lake_root"], topic_prefix=parameters["topic_prefix"])
 spark = build_spark("pinterest-batch-report")
 
 # COMMAND ----------

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from include.pinterest.domain import CATEGORIES, MEDIA_TYPES  # noqa: F401  (re-exported)
+from include.pinterest.tables import CATEGORIES, MEDIA_TYPES
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 
@@ -90,7 +90,6 @@ class UserRow(_Row):
 
 
 ROW_MODELS: dict[str, type[_Row]] = {"pin": PinRow, "geo": GeoRow, "user": UserRow}
-KEY_FIELD = {"pin": "index", "geo": "ind", "user": "ind"}
 
 
 _BATCHES = {table: TypeAdapter(list[model]) for table, model in ROW_MODELS.items()}

@@ -14,6 +14,7 @@ from typing import Any
 
 from include.pinterest.lake import bronze_prefix
 from include.pinterest.settings import TABLES, Settings
+from include.pinterest.tables import post_key
 
 BRONZE_KEY = re.compile(r"/partition=(?P<partition>\d+)/[^/]+\+(?P=partition)\+(?P<offset>\d{10})\.json$")
 
@@ -30,13 +31,8 @@ class StageCount:
     note: str = ""
 
 
-def key_of(row: dict[str, Any]) -> int:
-    """The post key of a source row: ``index`` for pin rows, ``ind`` for geo and user rows."""
-    return int(row["ind"] if "ind" in row else row["index"])
-
-
 def inds_in_json_lines(lines: Iterable[str]) -> set[int]:
-    return {key_of(json.loads(line)) for line in lines if line.strip()}
+    return {post_key(json.loads(line)) for line in lines if line.strip()}
 
 
 def bronze_keys_from(keys: Iterable[str], start_offsets: dict[int, int]) -> list[str]:
@@ -106,7 +102,7 @@ def kafka_inds(consumer, topic: str, start_offsets: dict[int, int], timeout_s: f
         for message in consumer.consume(1000, timeout=1.0):
             if message.error():
                 raise ReconciliationError(f"reading {topic}: {message.error()}")
-            inds.add(key_of(json.loads(message.value())))
+            inds.add(post_key(json.loads(message.value())))
             if message.offset() + 1 >= ends[message.partition()]:
                 pending.discard(message.partition())
     consumer.unassign()

@@ -11,6 +11,7 @@ import os
 import sys
 
 from local_platform import processes, services
+from local_platform.environment import client_env
 from local_platform.instance import INSTANCES, PlatformError, instance_for
 from local_platform.services.airflow import login
 
@@ -46,13 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "exec":
             if not command:
                 parser.error("exec needs a command after --")
-            os.execvpe(command[0], command, {**os.environ, **instance.client_env()})
+            os.execvpe(command[0], command, {**os.environ, **client_env(instance)})
         elif args.command == "run":
             from local_platform.run import main as run_pipeline
 
             return run_pipeline()
         else:
-            for key, value in instance.client_env().items():
+            for key, value in client_env(instance).items():
                 if not key.startswith(SECRET_VARIABLES):
                     print(f"export {key}={json.dumps(value)}")
     except PlatformError as error:

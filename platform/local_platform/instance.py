@@ -59,37 +59,6 @@ class Instance:
             key_file.chmod(0o600)
         return key_file.read_text().strip()
 
-    def client_env(self) -> dict[str, str]:
-        """Variables that point clients (API, emulator, Spark, Airflow tasks, tests) at this instance."""
-        from local_platform.connections import airflow_env
-        from local_platform.services.airflow import airflow_settings
-
-        bucket = os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake")
-        env = {
-            "PINTEREST_PROFILE": "local",
-            "PINTEREST_PLATFORM_INSTANCE": self.name,
-            "PINTEREST_STATE_DIR": str(self.state),
-            "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
-            "PINTEREST_BUCKET": bucket,
-            "KAFKA_BOOTSTRAP_SERVERS": f"localhost:{self.port('kafka')}",
-            "KAFKA_CONNECT_URL": self.url("connect"),
-            "S3_ENDPOINT_URL": self.url("s3"),
-            "KINESIS_ENDPOINT_URL": self.url("kinesis"),
-            "INGEST_API_URL": self.url("ingest-api"),
-            # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
-            # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
-            # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
-            "PINTEREST_LAKE_ROOT": f"file:{self.path('data', 's3', bucket)}",  # Hadoop's normal form
-            "INGEST_API_KEY": self.api_key(),
-            **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
-            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-        }
-        return {**env, **airflow_env(self, env), **airflow_settings(self)}
-
 
 def instance_for(name: str) -> Instance:
     if name not in INSTANCES:

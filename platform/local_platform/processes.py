@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from local_platform import services
+from local_platform.environment import client_env
 from local_platform.instance import Instance, PlatformError
 from local_platform.service import Service, port_open
 
@@ -50,7 +51,7 @@ def check_prerequisites(names: list[str]) -> None:
 
 
 def _environment(instance: Instance, service: Service) -> dict[str, str]:
-    env = {**os.environ, **instance.client_env(), **service.environment(instance)}
+    env = {**os.environ, **client_env(instance), **service.environment(instance)}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # airflow standalone spawns `airflow` from PATH
     return env
 

@@ -21,6 +21,7 @@ from confluent_kafka.admin import AdminClient
 
 from include.pinterest.lake import Lake
 from include.pinterest.settings import TABLES, Settings
+from local_platform.environment import client_env
 from local_platform.instance import Instance, instance_for
 
 DAG_ID = "pinterest_pipeline"
@@ -138,7 +139,7 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
 
 def main() -> int:
     instance = instance_for("dev")
-    env = instance.client_env()
+    env = client_env(instance)
     os.environ.update(env)
     settings = Settings()
     api = api_client(instance)

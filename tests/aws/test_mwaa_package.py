@@ -257,10 +257,10 @@ def test_deploy_syncs_to_a_versioned_bucket(bundle, tmp_path, aws_env, capsys):
         assert second.versions == first.versions  # nothing new for MWAA to install
 
         (dist / "dags" / "pinterest_pipeline.py").write_text("# changed\n")
-        (dist / "dags" / "include" / "pinterest" / "samples.py").unlink()
+        (dist / "dags" / "include" / "pinterest" / "notebook.py").unlink()
         third = mwaa.deploy(dist, "mwaa-env-bucket", s3)
         assert third.uploaded == ["dags/pinterest_pipeline.py"]
-        assert third.deleted == ["dags/include/pinterest/samples.py"]
+        assert third.deleted == ["dags/include/pinterest/notebook.py"]
         body = s3.get_object(Bucket="mwaa-env-bucket", Key="dags/pinterest_pipeline.py")["Body"].read()
         assert body == b"# changed\n"
 

@@ -7,9 +7,8 @@ processor), within a generous parse budget; every DAG has tags, an owner, retrie
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -48,13 +47,8 @@ def blocked_parse_time_access(monkeypatch):
 
 
 def _import_dag_file(path: Path):
-    for folder in (REPO / "plugins", REPO / "dags", REPO):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
-    spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Execute the file as the DAG processor does: by path, not as a module of a package."""
+    return runpy.run_path(str(path), run_name=f"dagfile_{path.stem}")
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
@@ -70,9 +64,6 @@ def test_dag_file_imports_without_parse_time_access(path, blocked_parse_time_acc
 def _dag_bag():
     from airflow.dag_processing.dagbag import DagBag
 
-    for folder in (REPO / "plugins", REPO):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
     return DagBag(dag_folder=str(REPO / "dags"))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 
-from include.pinterest.domain import CATEGORIES
+from include.pinterest.tables import CATEGORIES
 from include.pinterest.source.pools import COUNTRIES, FIRST_NAMES, LAST_NAMES
 from include.pinterest.source.tables import (
     geolocation_data,

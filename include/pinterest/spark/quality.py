@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from include.pinterest.settings import TABLES
 from include.pinterest.lake import Lake
-from include.pinterest.spark.schemas import CATEGORIES, MEDIA_TYPES, SOURCE_KEYS
+from include.pinterest.tables import CATEGORIES, MEDIA_TYPES, SOURCE_KEYS
 from include.pinterest.spark.silver import read_bronze
 
 

@@ -6,7 +6,6 @@ read as it arrives; ``SILVER_SCHEMAS`` describe the cleaned tables in the column
 
 from __future__ import annotations
 
-from include.pinterest.domain import CATEGORIES, MEDIA_TYPES  # noqa: F401  (re-exported for the checks)
 from pyspark.sql.types import (
     ArrayType,
     DoubleType,
@@ -18,41 +17,18 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from include.pinterest.tables import SOURCE_KEYS, TABLE_SPECS  # noqa: F401  (SOURCE_KEYS re-exported)
+
 
 def _struct(*fields: tuple[str, object]) -> StructType:
     return StructType([StructField(name, dtype, nullable=True) for name, dtype in fields])
 
 
-PIN_SOURCE_SCHEMA = _struct(
-    ("index", IntegerType()),
-    ("unique_id", StringType()),
-    ("title", StringType()),
-    ("description", StringType()),
-    ("poster_name", StringType()),
-    ("follower_count", StringType()),
-    ("tag_list", StringType()),
-    ("is_image_or_video", StringType()),
-    ("image_src", StringType()),
-    ("downloaded", IntegerType()),
-    ("save_location", StringType()),
-    ("category", StringType()),
-)
-
-GEO_SOURCE_SCHEMA = _struct(
-    ("ind", IntegerType()),
-    ("timestamp", StringType()),
-    ("latitude", DoubleType()),
-    ("longitude", DoubleType()),
-    ("country", StringType()),
-)
-
-USER_SOURCE_SCHEMA = _struct(
-    ("ind", IntegerType()),
-    ("first_name", StringType()),
-    ("last_name", StringType()),
-    ("age", IntegerType()),
-    ("date_joined", StringType()),
-)
+# As each field arrives in a JSON line or a Kinesis payload: datetimes are still text here, parsed by cleaning.
+SPARK_TYPES = {"integer": IntegerType(), "number": DoubleType(), "text": StringType(), "datetime": StringType()}
+SOURCE_SCHEMAS: dict[str, StructType] = {
+    table: _struct(*((c.name, SPARK_TYPES[c.kind]) for c in spec.columns)) for table, spec in TABLE_SPECS.items()
+}
 
 PIN_SILVER_SCHEMA = _struct(
     ("ind", IntegerType()),
@@ -83,20 +59,12 @@ USER_SILVER_SCHEMA = _struct(
     ("date_joined", TimestampType()),
 )
 
-SOURCE_SCHEMAS: dict[str, StructType] = {
-    "pin": PIN_SOURCE_SCHEMA,
-    "geo": GEO_SOURCE_SCHEMA,
-    "user": USER_SOURCE_SCHEMA,
-}
-
 SILVER_SCHEMAS: dict[str, StructType] = {
     "pin": PIN_SILVER_SCHEMA,
     "geo": GEO_SILVER_SCHEMA,
     "user": USER_SILVER_SCHEMA,
 }
 
-# The source field that carries the key before cleaning renames it to ``ind``.
-SOURCE_KEYS: dict[str, str] = {"pin": "index", "geo": "ind", "user": "ind"}
 
 QUARANTINE_SCHEMA = _struct(
     ("table", StringType()),

@@ -16,7 +16,8 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from include.pinterest.spark.cleaning import clean
 from include.pinterest.lake import Lake
-from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS, SOURCE_KEYS, SOURCE_SCHEMAS
+from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS, SOURCE_SCHEMAS
+from include.pinterest.tables import SOURCE_KEYS
 
 CORRUPT_RECORD = "_corrupt_record"
 REASON_MALFORMED_KEY = "key missing or not an integer"

@@ -1,0 +1,38 @@
+"""The client environment of an instance: what points the API, the emulator, Spark, Airflow tasks and tests at it."""
+
+from __future__ import annotations
+
+import os
+
+from local_platform.connections import airflow_env
+from local_platform.instance import LOCAL_CREDENTIALS, Instance
+from local_platform.services.airflow import airflow_settings
+
+
+def client_env(instance: Instance) -> dict[str, str]:
+    """Variables for every client of ``instance``, including its Airflow connections and settings."""
+    bucket = os.environ.get("PINTEREST_BUCKET", "pinterest-data-lake")
+    env = {
+        "PINTEREST_PROFILE": "local",
+        "PINTEREST_PLATFORM_INSTANCE": instance.name,
+        "PINTEREST_STATE_DIR": str(instance.state),
+        "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
+        "PINTEREST_BUCKET": bucket,
+        "KAFKA_BOOTSTRAP_SERVERS": f"localhost:{instance.port('kafka')}",
+        "KAFKA_CONNECT_URL": instance.url("connect"),
+        "S3_ENDPOINT_URL": instance.url("s3"),
+        "KINESIS_ENDPOINT_URL": instance.url("kinesis"),
+        "INGEST_API_URL": instance.url("ingest-api"),
+        # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
+        # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
+        # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
+        "PINTEREST_LAKE_ROOT": f"file:{instance.path('data', 's3', bucket)}",  # Hadoop's normal form
+        "INGEST_API_KEY": instance.api_key(),
+        **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
+        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+    }
+    return {**env, **airflow_env(instance, env), **airflow_settings(instance)}
