@@ -5,7 +5,7 @@ PY := .venv/bin/python
 PLATFORM := $(PY) -m local_platform
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status run test test-fast bench lock mwaa-package mwaa-deploy clean source emulate stream-status
+.PHONY: help setup up down status run test test-fast lint bench lock mwaa-package mwaa-deploy clean source emulate stream-status
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,16 +25,19 @@ status: ## Each service of the local platform: healthy or not, port, log file
 run: up ## Run the pipeline DAG for today on the local platform and print what happened
 	@$(PLATFORM) run
 
-test: setup ## Run the whole test suite, including the tests that start the (separate) test platform
+test: setup lint ## Lint, then the whole test suite, including the tests that start the (separate) test platform
 	@mvn -q -B -f platform/connect-s3-sink/pom.xml test
 	@$(PY) -m pytest $(PYTEST_ARGS); code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
+lint: setup ## ruff: formatting and lint rules (pyproject.toml) over every Python file
+	@.venv/bin/ruff format --check --quiet . && .venv/bin/ruff check --quiet .
+
 test-fast: setup ## Only the tests that need no platform and no Spark
 	@$(PY) -m pytest -m "not integration and not spark" $(PYTEST_ARGS)
 
-source: setup ## Generate the local source tables (11,000 posts, seed 7, as the DAG does) if they are missing
-	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source --url sqlite:///.state/dev/data/source.db --rows 11000 --seed 7
+source: setup ## Generate the local source tables (as the DAG does: 11,000 posts, seed 7) if they are missing
+	@$(PLATFORM) exec -- $(PY) -m include.pinterest.source
 
 emulate: setup ## Post 1,000 events/s for 60 s through the local ingestion API (needs `make up` and `make source`)
 	@$(PLATFORM) exec -- $(PY) -m include.pinterest.emulator --mode batch --rate 1000 --duration 60

@@ -1,7 +1,7 @@
 """Shared fixtures: the test platform (real engines on the test ports, in .state/test).
 
 The platform starts once per session, on first use by an integration test, and stops at the end unless
-PINTEREST_KEEP_TEST_PLATFORM=1 (handy when iterating). It never touches the user's platform (.state/dev).
+PINTEREST_KEEP_TEST_PLATFORM=1 (handy when iterating) or it was already running when the session began. It never touches the user's platform (.state/dev).
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ def platform_control():
     instance = instance_for("test")
     names = services.autostarted("test")
     processes.check_prerequisites(names)
+    already_running = processes.running_pid(instance, names[0]) is not None
     processes.up(instance, names)
     yield PlatformControl(instance)
-    if os.environ.get("PINTEREST_KEEP_TEST_PLATFORM") != "1":
+    # A platform that was running before this session (another session's, or kept on purpose) is left running.
+    if not already_running and os.environ.get("PINTEREST_KEEP_TEST_PLATFORM") != "1":
         processes.down(instance, list(services.SERVICES))
 
 

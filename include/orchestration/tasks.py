@@ -14,10 +14,6 @@ from include.orchestration.stages import skip_unless_stage
 from include.pinterest import airflow_connections as conn
 from include.pinterest.settings import Settings
 
-LOCAL_SOURCE_ROWS = 11_000
-LOCAL_SOURCE_SEED = 7
-
-
 @task
 def ensure_source() -> dict:
     """The emulator's source tables (generated locally when missing; on AWS the database exists)."""
@@ -26,10 +22,10 @@ def ensure_source() -> dict:
         raise AirflowSkipException("the AWS profile reads an existing source database")
     from airflow.sdk import BaseHook
 
-    from include.pinterest.source.generator import write_source
+    from include.pinterest.source.generator import LOCAL_ROWS, LOCAL_SEED, write_source
 
     url = BaseHook.get_connection(conn.SOURCE).extra_dejson["url"]
-    result = write_source(url, rows=LOCAL_SOURCE_ROWS, seed=LOCAL_SOURCE_SEED)
+    result = write_source(url, rows=LOCAL_ROWS, seed=LOCAL_SEED)
     return {"rows": result.rows, "created": result.created}
 
 

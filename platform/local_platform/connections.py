@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from include.pinterest import airflow_connections as conn
+from include.pinterest.source.generator import local_source_url
 
 if TYPE_CHECKING:
     from local_platform.instance import Instance
@@ -27,7 +28,7 @@ def connections(instance: Instance, client: dict[str, str]) -> dict[str, dict]:
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
         }},
         conn.KAFKA_CONNECT: {"conn_type": "http", "host": "localhost", "port": instance.port("connect"), "schema": "http"},
-        conn.SOURCE: {"conn_type": "generic", "extra": {"url": f"sqlite:///{instance.path('data', 'source.db')}"}},
+        conn.SOURCE: {"conn_type": "generic", "extra": {"url": local_source_url(instance.state)}},
         conn.INGEST_API: {"conn_type": "http", "host": "localhost", "port": instance.port("ingest-api"), "schema": "http",
                           "password": client["INGEST_API_KEY"]},
     }

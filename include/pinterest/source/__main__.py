@@ -1,4 +1,5 @@
-"""CLI: ``python -m include.pinterest.source --url sqlite:///.state/local/source.db --rows 11000 --seed 42``."""
+"""CLI: ``python -m include.pinterest.source [--url URL] [--rows N] [--seed S] [--replace]`` (defaults: the local
+platform instance's source, as the DAG generates it)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dataclasses import asdict
 
 from sqlalchemy.engine import make_url
 
-from include.pinterest.source.generator import SourceExists, default_source_url, write_source
+from include.pinterest.source.generator import LOCAL_ROWS, LOCAL_SEED, SourceExists, default_source_url, write_source
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.pinterest.source", description=__doc__)
     parser.add_argument("--url", default=default_source_url(), help="SQLAlchemy URL (default: %(default)s)")
-    parser.add_argument("--rows", type=int, default=11_000, help="rows per table (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
+    parser.add_argument("--rows", type=int, default=LOCAL_ROWS, help="rows per table (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=LOCAL_SEED, help="random seed (default: %(default)s)")
     parser.add_argument("--replace", action="store_true", help="drop and recreate existing tables")
     args = parser.parse_args(argv)
     if args.rows < 0:

@@ -201,10 +201,19 @@ def _user(rng: Random, index: int) -> dict[str, Any]:
     }
 
 
+# The local platform's source: what the DAG generates when it is missing and `make source` writes.
+LOCAL_ROWS = 11_000
+LOCAL_SEED = 7
+
+
+def local_source_url(state_dir: str | os.PathLike) -> str:
+    """The local platform's source database in a state folder: ``sqlite:///<state>/data/source.db``."""
+    return f"sqlite:///{os.path.join(state_dir, 'data', 'source.db')}"
+
+
 def default_source_url() -> str:
-    """The source next to the platform's state: ``sqlite:///<PINTEREST_STATE_DIR>/source.db``."""
-    state = os.environ.get("PINTEREST_STATE_DIR") or ".state/local"
-    return f"sqlite:///{state}/source.db"
+    """The source of the platform instance in ``PINTEREST_STATE_DIR`` (``.state/dev`` by default)."""
+    return local_source_url(os.environ.get("PINTEREST_STATE_DIR") or os.path.join(".state", "dev"))
 
 
 def source_engine(url: str) -> Engine:
