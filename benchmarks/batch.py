@@ -17,7 +17,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -28,10 +27,10 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 
-from include.pinterest.spark import jobs
 from include.pinterest.lake import GOLD_TABLES, Lake
-from include.pinterest.tables import CATEGORIES
+from include.pinterest.spark import jobs
 from include.pinterest.spark.session import build_spark
+from include.pinterest.tables import CATEGORIES
 
 TOPIC_PREFIX = "bench"
 PARTITIONS = 3
@@ -40,8 +39,19 @@ MIN_FILES_PER_PARTITION = 4
 DUPLICATE_SHARE = 0.05
 WARM_UP_POSTS = 2_000
 COUNTRIES = (
-    "France", "Chile", "India", "Japan", "Kenya", "Brazil", "Canada", "Norway", "Peru", "Viet Nam",
-    "Antarctica (the territory South of 60 deg S)", "Saint Vincent and the Grenadines", "Côte d'Ivoire",
+    "France",
+    "Chile",
+    "India",
+    "Japan",
+    "Kenya",
+    "Brazil",
+    "Canada",
+    "Norway",
+    "Peru",
+    "Viet Nam",
+    "Antarctica (the territory South of 60 deg S)",
+    "Saint Vincent and the Grenadines",
+    "Côte d'Ivoire",
 )
 FIRST_NAMES = ("Ann", "Bo", "Chloé", "Dmitri", "Eve", "Fatima", "Günter", "Hana", "Ivan", "Jia")
 LAST_NAMES = ("Lee", "Smith", "Ünal", "Okafor", "Nguyen", "García", "Kowalski", "Sato", "Brown", "Müller")
@@ -117,7 +127,13 @@ def generate_rows(n: int, seed: int = 7) -> dict[str, list[str]]:
     geo_ts = _timestamps(rng, n, 2017, 2022)
     geo = [
         json.dumps(
-            {"ind": i, "timestamp": geo_ts[i], "latitude": lat[i], "longitude": lon[i], "country": COUNTRIES[country[i]]},
+            {
+                "ind": i,
+                "timestamp": geo_ts[i],
+                "latitude": lat[i],
+                "longitude": lon[i],
+                "country": COUNTRIES[country[i]],
+            },
             ensure_ascii=False,
         )
         for i in range(n)
@@ -128,8 +144,13 @@ def generate_rows(n: int, seed: int = 7) -> dict[str, list[str]]:
     joined = _timestamps(rng, n, 2015, 2017)
     user = [
         json.dumps(
-            {"ind": i, "first_name": FIRST_NAMES[first[i]], "last_name": LAST_NAMES[last[i]], "age": int(age[i]),
-             "date_joined": joined[i]},
+            {
+                "ind": i,
+                "first_name": FIRST_NAMES[first[i]],
+                "last_name": LAST_NAMES[last[i]],
+                "age": int(age[i]),
+                "date_joined": joined[i],
+            },
             ensure_ascii=False,
         )
         for i in range(n)
@@ -199,26 +220,38 @@ TOP_ONE = """
 
 DUCKDB_ANALYSES = {
     "category_by_country": TOP_ONE.format(
-        group="country", value="category", measure="category_count",
+        group="country",
+        value="category",
+        measure="category_count",
         inner="SELECT country, category, count(*) AS category_count FROM pin JOIN geo USING (ind) "
-        "WHERE country IS NOT NULL AND category IS NOT NULL GROUP BY country, category"),
+        "WHERE country IS NOT NULL AND category IS NOT NULL GROUP BY country, category",
+    ),
     "category_by_year": TOP_ONE.format(
-        group="post_year", value="category", measure="category_count",
+        group="post_year",
+        value="category",
+        measure="category_count",
         inner="SELECT year(ts) AS post_year, category, count(*) AS category_count FROM pin JOIN geo USING (ind) "
-        "WHERE year(ts) BETWEEN 2018 AND 2022 AND category IS NOT NULL GROUP BY year(ts), category"),
+        "WHERE year(ts) BETWEEN 2018 AND 2022 AND category IS NOT NULL GROUP BY year(ts), category",
+    ),
     "top_poster_by_country": TOP_ONE.format(
-        group="country", value="poster_name", measure="follower_count",
+        group="country",
+        value="poster_name",
+        measure="follower_count",
         inner="SELECT country, poster_name, max(follower_count) AS follower_count FROM pin JOIN geo USING (ind) "
         "WHERE country IS NOT NULL AND poster_name IS NOT NULL AND follower_count IS NOT NULL "
-        "GROUP BY country, poster_name"),
+        "GROUP BY country, poster_name",
+    ),
     "top_country_by_followers": """
         SELECT country, max(follower_count) AS follower_count FROM pin JOIN geo USING (ind)
         WHERE country IS NOT NULL AND poster_name IS NOT NULL AND follower_count IS NOT NULL GROUP BY country
         ORDER BY follower_count DESC, country LIMIT 1""",
     "category_by_age_group": TOP_ONE.format(
-        group="age_group", value="category", measure="category_count",
+        group="age_group",
+        value="category",
+        measure="category_count",
         inner="SELECT age_group, category, count(*) AS category_count FROM pin JOIN usr USING (ind) "
-        "WHERE age_group IS NOT NULL AND category IS NOT NULL GROUP BY age_group, category"),
+        "WHERE age_group IS NOT NULL AND category IS NOT NULL GROUP BY age_group, category",
+    ),
     "median_followers_by_age_group": """
         SELECT age_group, median(follower_count)::DOUBLE AS median_follower_count FROM pin JOIN usr USING (ind)
         WHERE age_group IS NOT NULL AND follower_count IS NOT NULL GROUP BY ALL""",
@@ -293,8 +326,7 @@ def _gold_rows(spark, lake: Lake) -> dict[str, list[tuple]]:
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:
     return len(a) == len(b) and all(
-        len(x) == len(y)
-        and all((abs(u - v) < 1e-6) if isinstance(u, float) else u == v for u, v in zip(x, y))
+        len(x) == len(y) and all((abs(u - v) < 1e-6) if isinstance(u, float) else u == v for u, v in zip(x, y))
         for x, y in zip(a, b)
     )
 

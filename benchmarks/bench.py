@@ -7,11 +7,10 @@ Select some with `make bench BENCH=platform,batch`.
 from __future__ import annotations
 
 import importlib
-from contextlib import contextmanager
 import os
 import sys
 import time
-
+from contextlib import contextmanager
 
 # Benchmarks that run against platform services get them from the `bench` instance (own ports and state).
 NEEDS_PLATFORM = {"ingestion": ["kafka", "kinesis", "ingest-api"]}

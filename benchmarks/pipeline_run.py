@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 from datetime import datetime
-from pathlib import Path
 
 from benchmarks.machine import machine
 from local_platform import processes, run, services
@@ -27,8 +25,9 @@ def measure(api, instance) -> dict:
     run.wait_for_dag(api)
     result = run.trigger_and_wait(api, conf={})
     wall = _ts(result["end_date"]) - _ts(result["start_date"])  # the run itself, not any queueing before it
-    instances = api.get(f"/dags/{run.DAG_ID}/dagRuns/{result['run_id']}/taskInstances",
-                        params={"limit": 100}).json()["task_instances"]
+    instances = api.get(f"/dags/{run.DAG_ID}/dagRuns/{result['run_id']}/taskInstances", params={"limit": 100}).json()[
+        "task_instances"
+    ]
     done = {ti["task_id"]: ti for ti in instances if ti.get("start_date") and ti.get("end_date")}
     stages: dict[str, list[float]] = {}
     for ti in done.values():
@@ -39,14 +38,23 @@ def measure(api, instance) -> dict:
         for child in t.get("downstream_task_ids", []):
             if t["task_id"] in done:
                 upstream.setdefault(child, []).append(t["task_id"])
-    delays = [_ts(done[t]["start_date"]) - max(_ts(done[u]["end_date"]) for u in ups)
-              for t, ups in upstream.items() if t in done and ups]
+    delays = [
+        _ts(done[t]["start_date"]) - max(_ts(done[u]["end_date"]) for u in ups)
+        for t, ups in upstream.items()
+        if t in done and ups
+    ]
     return {
         "state": result["state"],
         "wall_s": round(wall, 1),
         "stages": {stage: round(max(times) - min(times), 1) for stage, times in sorted(stages.items())},
-        "scheduling_delay_s": {"median": round(statistics.median(delays), 2), "p90": round(sorted(delays)[int(0.9 * (len(delays) - 1))], 2),
-                               "max": round(max(delays), 2), "edges": len(delays)} if delays else None,
+        "scheduling_delay_s": {
+            "median": round(statistics.median(delays), 2),
+            "p90": round(sorted(delays)[int(0.9 * (len(delays) - 1))], 2),
+            "max": round(max(delays), 2),
+            "edges": len(delays),
+        }
+        if delays
+        else None,
     }
 
 
@@ -59,8 +67,11 @@ def main(argv: list[str] | None = None) -> dict:
         measured = measure(api, instance)
     finally:
         processes.down(instance, list(services.SERVICES))
-    result = {"machine": {**machine(), "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()]},
-              "params": "defaults (1000 batch events, 200 stream events)", **measured}
+    result = {
+        "machine": {**machine(), "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()]},
+        "params": "defaults (1000 batch events, 200 stream events)",
+        **measured,
+    }
     (REPO / "benchmarks" / "results" / "run.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return result

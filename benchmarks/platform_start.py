@@ -57,16 +57,25 @@ def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
         probe = PARSE_PROBE.format(path=str(path))
         runs = []
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+            ).stdout
             line = next(l for l in out.splitlines() if l.startswith("PARSE_TIMES "))  # Airflow logs to stdout too
             runs.append(tuple(map(float, line.split()[1:])))
-        results[path.name] = {"file_s": round(min(r[1] for r in runs), 3), "airflow_sdk_import_s": round(min(r[0] for r in runs), 3)}
+        results[path.name] = {
+            "file_s": round(min(r[1] for r in runs), 3),
+            "airflow_sdk_import_s": round(min(r[0] for r in runs), 3),
+        }
     return results
 
 
 def main(argv: list[str] | None = None) -> dict:
-    result = {"machine": machine(), **start_times(), "dag_parse_s": dag_parse_times(),
-              "services": services.autostarted("bench")}
+    result = {
+        "machine": machine(),
+        **start_times(),
+        "dag_parse_s": dag_parse_times(),
+        "services": services.autostarted("bench"),
+    }
     out = REPO / "benchmarks" / "results" / "platform.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

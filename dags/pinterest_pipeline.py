@@ -1,21 +1,15 @@
 """
 ### Pinterest post analytics pipeline
 
-One daily graph for the whole pipeline (contract: `shared/spec/pinterest-pipeline.md`), in task groups:
+One daily graph for the whole pipeline (contract: `shared/spec/pinterest-pipeline.md`):
+**infrastructure** (topics, Kinesis streams, the lake bucket, the S3 sink connector) → **health** (the connector
+and its tasks RUNNING) → **ingestion** (the posting emulator, batch mode through the REST proxy API, stream mode
+through the Kinesis API) → **landing** (new bronze objects per topic) → **batch** (clean, analyse, report) and
+**streaming** (the streaming job started once; Kinesis and the Delta stream tables caught up) → **verification**
+(every post the API accepted, found at every stage; the summary as XCom and a `RUN SUMMARY` log line).
 
-1. **infrastructure**: Kafka topics, Kinesis streams (waited until ACTIVE), the lake bucket, the S3 sink
-   connector (Kafka Connect locally, MSK Connect on AWS; configuration kept in `include/`).
-2. **health**: the connector and all its tasks RUNNING; a FAILED one fails the run at once with its trace.
-3. **ingestion**: the posting emulator, batch mode through the REST proxy API and stream mode through the
-   Kinesis API (counts and rate from the run's Params).
-4. **landing**: deferrable S3 sensors wait for each topic's new bronze objects.
-5. **batch**: clean, then analyse, then report (local `spark-submit` of the notebooks, or the Databricks job).
-6. **streaming**: start the streaming job idempotently, wait for the emitted records in Kinesis, then for the
-   Delta stream tables to catch up.
-7. **verification**: reconcile the run's posts across stages and publish a summary (XCom and log).
-
-The profile (`PINTEREST_PROFILE`: `local` or `aws`) is configuration, never an edit of this file: its tasks
-come from `include/orchestration/{local,aws}.py`. Connections by id only (`include/pinterest/airflow_connections.py`).
+The profile (`PINTEREST_PROFILE`: `local` or `aws`) is configuration, never an edit of this file: its tasks come
+from `include/orchestration/{local,aws}.py`. Connections by id (`include/pinterest/airflow_connections.py`).
 """
 
 from __future__ import annotations
@@ -24,10 +18,10 @@ from datetime import datetime, timedelta
 
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.sdk import Asset, Param, TaskGroup, dag
+from airflow.sdk import Asset, TaskGroup, dag
 
 from include.orchestration import profile_tasks, tasks
-from include.orchestration.stages import STAGES
+from include.orchestration.params import PARAMS
 from include.pinterest import airflow_connections as conn
 from include.pinterest.lake import Lake, bronze_prefix
 from include.pinterest.settings import TABLES, Settings
@@ -42,9 +36,14 @@ PROFILE = profile_tasks(SETTINGS)
 LAKE = Lake.of(SETTINGS, "delta-rs")
 SILVER = [Asset(LAKE.silver(table)) for table in TABLES]
 GOLD = [Asset(f"{LAKE.root}/gold")]
-POSTING = {"source_conn_id": conn.SOURCE, "api_conn_id": conn.INGEST_API, "aws_conn_id": conn.AWS,
-           "bucket": SETTINGS.bucket, "rate": "{{ params.rate }}", "seed": "{{ params.seed }}",
-           "trigger_rule": "none_failed"}
+POSTING = {
+    "source_conn_id": conn.SOURCE,
+    "api_conn_id": conn.INGEST_API,
+    "bucket": SETTINGS.bucket,
+    "rate": "{{ params.rate }}",
+    "seed": "{{ params.seed }}",
+    "trigger_rule": "none_failed",
+}
 
 
 @dag(
@@ -55,15 +54,7 @@ POSTING = {"source_conn_id": conn.SOURCE, "api_conn_id": conn.INGEST_API, "aws_c
     max_active_runs=1,
     doc_md=__doc__,
     tags=["pinterest", "kafka", "s3", "kinesis", "spark", SETTINGS.profile],
-    params={
-        "events": Param(1000, type="integer", minimum=1, maximum=1_000_000, title="Posts to send (batch mode)"),
-        "rate": Param(None, type=["null", "number"], minimum=1, title="Events per second (empty: full speed)"),
-        "stream": Param(True, type="boolean", title="Also send posts in stream mode (Kinesis)"),
-        "stream_events": Param(200, type="integer", minimum=1, maximum=100_000, title="Posts to send (stream mode)"),
-        "seed": Param(42, type="integer", title="Sampling seed (same seed, same posts)"),
-        "stages": Param(STAGES, type="array", items={"type": "string", "enum": STAGES}, title="Stages to run",
-                        description="Infrastructure, health and verification always run."),
-    },
+    params=PARAMS,
     default_args={
         "owner": "data-platform",
         "retries": 2,
@@ -71,25 +62,36 @@ POSTING = {"source_conn_id": conn.SOURCE, "api_conn_id": conn.INGEST_API, "aws_c
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=5),
         "on_failure_callback": log_task_failure,
+        "aws_conn_id": conn.AWS,
     },
 )
 def pinterest_pipeline():
     with TaskGroup("infrastructure", tooltip="Topics, streams, bucket, connector: each idempotent") as infrastructure:
         topics = KafkaCreateTopicsOperator(
-            task_id="create_topics", topics=[*SETTINGS.topics, SETTINGS.dlq_topic], num_partitions=3,
-            replication_factor=3 if SETTINGS.profile == "aws" else 1, kafka_config_id=conn.KAFKA,
+            task_id="create_topics",
+            topics=[*SETTINGS.topics, SETTINGS.dlq_topic],
+            num_partitions=3,
+            replication_factor=3 if SETTINGS.profile == "aws" else 1,
+            kafka_config_id=conn.KAFKA,
             doc_md="`<prefix>.pin|geo|user` and the API's dead-letter topic, with the Kafka provider's admin hook.",
         )
         streams = KinesisCreateStreamsOperator(
-            task_id="create_streams", stream_names=SETTINGS.streams, shard_count=1, aws_conn_id=conn.AWS,
+            task_id="create_streams",
+            stream_names=SETTINGS.streams,
+            shard_count=1,
             doc_md="`streaming-<prefix>-pin|geo|user`; existing streams are kept.",
         )
         active = KinesisStreamsActiveSensor(
-            task_id="streams_active", stream_names=SETTINGS.streams, aws_conn_id=conn.AWS,
-            poke_interval=5, timeout=600, mode="reschedule", doc_md="Every stream ACTIVE (creation takes seconds).",
+            task_id="streams_active",
+            stream_names=SETTINGS.streams,
+            poke_interval=5,
+            timeout=600,
+            mode="reschedule",
+            doc_md="Every stream ACTIVE (creation takes seconds).",
         )
         bucket = S3CreateBucketOperator(
-            task_id="ensure_bucket", bucket_name=SETTINGS.bucket, aws_conn_id=conn.AWS,
+            task_id="ensure_bucket",
+            bucket_name=SETTINGS.bucket,
             doc_md="The lake bucket (bronze, silver, gold, stream tables); an existing bucket is left as is.",
         )
         streams >> active
@@ -101,13 +103,19 @@ def pinterest_pipeline():
     with TaskGroup("ingestion", tooltip="The posting emulator, batch and stream mode") as ingestion:
         offsets = tasks.kafka_offsets()
         posted = PostEventsOperator(
-            task_id="post_batch", mode="batch", events="{{ params.events }}",
-            enabled="{{ 'ingestion' in params.stages }}", **POSTING,
+            task_id="post_batch",
+            mode="batch",
+            events="{{ params.events }}",
+            enabled="{{ 'ingestion' in params.stages }}",
+            **POSTING,
             doc_md="Posts through the REST proxy API into Kafka; returns the emulator's summary.",
         )
         streamed = PostEventsOperator(
-            task_id="post_stream", mode="stream", events="{{ params.stream_events }}",
-            enabled="{{ 'ingestion' in params.stages and params.stream }}", **POSTING,
+            task_id="post_stream",
+            mode="stream",
+            events="{{ params.stream_events }}",
+            enabled="{{ 'ingestion' in params.stages and params.stream }}",
+            **POSTING,
             doc_md="Posts through the Kinesis API; skipped when the run's `stream` Param is off.",
         )
         tasks.ensure_source() >> offsets >> [posted, streamed]
@@ -115,10 +123,15 @@ def pinterest_pipeline():
     with TaskGroup("landing", tooltip="New bronze objects per topic") as landing:
         for table in TABLES:
             S3KeySensor(
-                task_id=f"bronze_{table}_landed", bucket_name=SETTINGS.bucket,
-                bucket_key=f"{bronze_prefix(SETTINGS.topic_prefix, table)}partition=*/*.json", wildcard_match=True,
-                metadata_keys=["Key", "LastModified"], check_fn=tasks.new_bronze_objects,
-                aws_conn_id=conn.AWS, deferrable=True, poke_interval=5, timeout=900,
+                task_id=f"bronze_{table}_landed",
+                bucket_name=SETTINGS.bucket,
+                bucket_key=f"{bronze_prefix(SETTINGS.topic_prefix, table)}partition=*/*.json",
+                wildcard_match=True,
+                metadata_keys=["Key", "LastModified"],
+                check_fn=tasks.new_bronze_objects,
+                deferrable=True,
+                poke_interval=5,
+                timeout=900,
                 trigger_rule="none_failed_min_one_success",  # stream mode may be off: batch posts suffice
                 doc_md=f"Deferrable wait for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
             )
@@ -128,9 +141,13 @@ def pinterest_pipeline():
 
     with TaskGroup("streaming", tooltip="Kinesis to the Delta stream tables") as streaming:
         arrived = KinesisRecordsArrivedSensor(
-            task_id="records_arrived", stream_names=SETTINGS.streams, aws_conn_id=conn.AWS,
-            since="{{ dag_run.start_date.isoformat() }}", min_records=streamed.output["accepted"],
-            poke_interval=10, timeout=900, mode="reschedule",
+            task_id="records_arrived",
+            stream_names=SETTINGS.streams,
+            since="{{ dag_run.start_date.isoformat() }}",
+            min_records=streamed.output["accepted"],
+            poke_interval=10,
+            timeout=900,
+            mode="reschedule",
             doc_md="Every stream received, since the run began, at least the records the API accepted.",
         )
         tasks.stream_enabled() >> PROFILE.start_stream_job(SETTINGS) >> arrived

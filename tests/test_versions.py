@@ -23,12 +23,18 @@ def _pins(path: Path) -> dict[str, str]:
 
 
 def _airflow_pins(pins: dict[str, str]) -> dict[str, str]:
-    return {name: v for name, v in pins.items() if name == "apache-airflow" or name.startswith("apache-airflow-providers-")}
+    return {
+        name: v for name, v in pins.items() if name == "apache-airflow" or name.startswith("apache-airflow-providers-")
+    }
 
 
 def test_requirements_carries_the_mwaa_constraint_line():
     text = (REPO / "requirements.txt").read_text()
-    assert re.search(r"^--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-3\.3\.1/constraints-3\.12\.txt\"$", text, re.M)
+    assert re.search(
+        r"^--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-3\.3\.1/constraints-3\.12\.txt\"$",
+        text,
+        re.M,
+    )
 
 
 def _mwaa() -> dict[str, str]:
@@ -47,8 +53,12 @@ def test_local_lock_has_mwaa_airflow_and_provider_versions():
     mwaa, lock = _mwaa(), _pins(LOCAL_LOCK)
     assert lock["apache-airflow"] == "3.3.1"
     locked = _airflow_pins(lock)
-    assert {"apache-airflow-providers-amazon", "apache-airflow-providers-databricks",
-            "apache-airflow-providers-apache-kafka", "apache-airflow-providers-standard"} <= set(locked)
+    assert {
+        "apache-airflow-providers-amazon",
+        "apache-airflow-providers-databricks",
+        "apache-airflow-providers-apache-kafka",
+        "apache-airflow-providers-standard",
+    } <= set(locked)
     for name, pinned in locked.items():
         assert mwaa.get(name) == pinned, f"local lock has {name}=={pinned}, MWAA has {mwaa.get(name)}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
 from airflow.sdk import Asset, task
 
-from include.orchestration.stages import stage_gate
+from include.orchestration.params import stage_gate
 from include.pinterest import airflow_connections as conn
 from include.pinterest.settings import Settings
 from pinterest_provider.operators.databricks import DatabricksEnsureJobRunningOperator
@@ -22,23 +22,34 @@ def ensure_connector(settings: Settings):
         return load_msk_connect_request(Settings())
 
     return MskConnectEnsureConnectorOperator(
-        task_id="ensure_s3_sink_connector", request=msk_connect_request(), aws_conn_id=conn.AWS,
+        task_id="ensure_s3_sink_connector",
+        request=msk_connect_request(),
+        aws_conn_id=conn.AWS,
         doc_md="Create the S3 sink on MSK Connect unless it exists.",
     )
 
 
 def connector_running(settings: Settings):
     return MskConnectorRunningSensor(
-        task_id="s3_sink_running", connector_name=settings.s3_sink_connector, aws_conn_id=conn.AWS,
-        poke_interval=30, timeout=1800, mode="reschedule",
+        task_id="s3_sink_running",
+        connector_name=settings.s3_sink_connector,
+        aws_conn_id=conn.AWS,
+        poke_interval=30,
+        timeout=1800,
+        mode="reschedule",
         doc_md="The MSK Connect connector RUNNING; FAILED fails at once with its state description.",
     )
 
 
 def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
     return DatabricksRunNowOperator(
-        task_id="clean_analyse_report", job_name=settings.batch_job, databricks_conn_id=conn.DATABRICKS,
-        deferrable=True, durable=True, trigger_rule="none_failed", outlets=[*silver, *gold],
+        task_id="clean_analyse_report",
+        job_name=settings.batch_job,
+        databricks_conn_id=conn.DATABRICKS,
+        deferrable=True,
+        durable=True,
+        trigger_rule="none_failed",
+        outlets=[*silver, *gold],
         pre_execute=stage_gate("batch"),
         doc_md="The Databricks job `<prefix>-batch` (include/aws/databricks/jobs.json): clean -> analyse -> report.",
     )
@@ -46,6 +57,8 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
 
 def start_stream_job(settings: Settings):
     return DatabricksEnsureJobRunningOperator(
-        task_id="start_stream_job", job_name=settings.stream_job, databricks_conn_id=conn.DATABRICKS,
+        task_id="start_stream_job",
+        job_name=settings.stream_job,
+        databricks_conn_id=conn.DATABRICKS,
         doc_md="Start the Databricks streaming job unless a run of it is active (never two copies).",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import Asset, task
 
-from include.orchestration.stages import stage_gate
+from include.orchestration.params import stage_gate
 from include.pinterest import airflow_connections as conn
 from include.pinterest.settings import Settings
 from pinterest_provider.operators.kafka_connect import KafkaConnectEnsureConnectorOperator
@@ -31,7 +31,9 @@ def ensure_connector(settings: Settings):
         return load_connector_config("local", Settings())
 
     return KafkaConnectEnsureConnectorOperator(
-        task_id="ensure_s3_sink_connector", connector_name=settings.s3_sink_connector, config=s3_sink_config(),
+        task_id="ensure_s3_sink_connector",
+        connector_name=settings.s3_sink_connector,
+        config=s3_sink_config(),
         kafka_connect_conn_id=conn.KAFKA_CONNECT,
         doc_md="Create or update the S3 sink connector through the Kafka Connect REST API (idempotent).",
     )
@@ -39,8 +41,12 @@ def ensure_connector(settings: Settings):
 
 def connector_running(settings: Settings):
     return KafkaConnectorRunningSensor(
-        task_id="s3_sink_running", connector_name=settings.s3_sink_connector, kafka_connect_conn_id=conn.KAFKA_CONNECT,
-        deferrable=True, poke_interval=5, timeout=600,
+        task_id="s3_sink_running",
+        connector_name=settings.s3_sink_connector,
+        kafka_connect_conn_id=conn.KAFKA_CONNECT,
+        deferrable=True,
+        poke_interval=5,
+        timeout=600,
         doc_md="Waits until the connector and all its tasks are RUNNING; a FAILED one fails at once.",
     )
 
@@ -54,8 +60,12 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
     outlets = {"clean": silver, "analyse": gold, "report": []}
     steps = [
         BashOperator(
-            task_id=step, bash_command=f"{submit} {NOTEBOOKS / f'batch_{step}.py'} {arguments}", env=env,
-            append_env=True, outlets=outlets[step], execution_timeout=timedelta(minutes=30),
+            task_id=step,
+            bash_command=f"{submit} {NOTEBOOKS / f'batch_{step}.py'} {arguments}",
+            env=env,
+            append_env=True,
+            outlets=outlets[step],
+            execution_timeout=timedelta(minutes=30),
             pre_execute=stage_gate("batch") if step == "clean" else None,
             trigger_rule="none_failed" if step == "clean" else "all_success",  # batch may rerun on old bronze
             doc_md=f"`include/notebooks/batch_{step}.py` on local Spark with Delta.",
@@ -68,6 +78,7 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
 
 def start_stream_job(settings: Settings):
     return LocalStreamJobStartOperator(
-        task_id="start_stream_job", platform_instance=os.environ.get("PINTEREST_PLATFORM_INSTANCE", "dev"),
+        task_id="start_stream_job",
+        platform_instance=os.environ.get("PINTEREST_PLATFORM_INSTANCE", "dev"),
         doc_md="Start the local streaming job as a supervised platform service (never a second copy).",
     )

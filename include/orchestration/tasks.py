@@ -10,9 +10,10 @@ from typing import Any
 from airflow.sdk import PokeReturnValue, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from include.orchestration.stages import skip_unless_stage
+from include.orchestration.params import skip_unless_stage
 from include.pinterest import airflow_connections as conn
 from include.pinterest.settings import Settings
+
 
 @task
 def ensure_source() -> dict:
@@ -109,11 +110,18 @@ def reconcile(posted: dict | None, streamed: dict | None, offsets: dict | None) 
         finally:
             consumer.close()
         s3 = S3Hook(aws_conn_id=conn.AWS)
-        bronze = bronze_inds_since(lambda prefix: s3.list_keys(bucket_name=settings.bucket, prefix=prefix),
-                                   lambda key: s3.read_key(key, bucket_name=settings.bucket), settings, start)
+        bronze = bronze_inds_since(
+            lambda prefix: s3.list_keys(bucket_name=settings.bucket, prefix=prefix),
+            lambda key: s3.read_key(key, bucket_name=settings.bucket),
+            settings,
+            start,
+        )
     lake, options = Lake.of(settings, "delta-rs"), delta_storage_options(settings)
     return run_summary(
-        accepted=accepted, stream_accepted=_accepted_inds(streamed), kafka=kafka, bronze=bronze,
+        accepted=accepted,
+        stream_accepted=_accepted_inds(streamed),
+        kafka=kafka,
+        bronze=bronze,
         silver={t: delta_inds(uri, options) for t, uri in lake.silver_tables.items()},
         stream_tables={t: delta_inds(uri, options) for t, uri in lake.stream_tables.items()},
         api={"batch": posted or {}, "stream": streamed or {}},

@@ -47,7 +47,9 @@ def load_msk_connect_request(settings: Settings | None = None) -> dict:
     template = Template(path.read_text())
     values = {"topic_prefix": settings.topic_prefix, "lake_bucket": settings.bucket, "region": settings.aws_region}
     names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)} - {None}
-    missing = sorted(f"PINTEREST_{n.upper()}" for n in names - values.keys() if not os.environ.get(f"PINTEREST_{n.upper()}"))
+    missing = sorted(
+        f"PINTEREST_{n.upper()}" for n in names - values.keys() if not os.environ.get(f"PINTEREST_{n.upper()}")
+    )
     if missing:
         raise ValueError(f"{path.name} needs these environment variables: {', '.join(missing)}")
     values.update({n: os.environ[f"PINTEREST_{n.upper()}"] for n in names - values.keys()})

@@ -50,9 +50,7 @@ class Settings:
     aws_region: str = field(default_factory=lambda: _env("AWS_DEFAULT_REGION", "us-east-1"))
     # Empty means "the real AWS endpoint"; the local platform points these at its own services.
     s3_endpoint_url: str | None = field(default_factory=lambda: os.environ.get("S3_ENDPOINT_URL") or None)
-    kinesis_endpoint_url: str | None = field(
-        default_factory=lambda: os.environ.get("KINESIS_ENDPOINT_URL") or None
-    )
+    kinesis_endpoint_url: str | None = field(default_factory=lambda: os.environ.get("KINESIS_ENDPOINT_URL") or None)
     lake_root: str = field(default_factory=lambda: os.environ.get("PINTEREST_LAKE_ROOT", ""))
 
     def __post_init__(self) -> None:

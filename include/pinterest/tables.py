@@ -58,34 +58,49 @@ class TableSpec:
 
 KEY = Column("ind", "integer", minimum=0)
 TABLE_SPECS: dict[str, TableSpec] = {
-    "pin": TableSpec("pin", "pinterest_data", key="index", columns=(
-        Column("index", "integer", minimum=0),
-        Column("unique_id", "text"),
-        Column("title", "text"),
-        Column("description", "text"),
-        Column("poster_name", "text"),
-        Column("follower_count", "text"),
-        Column("tag_list", "text"),
-        Column("is_image_or_video", "text", values=MEDIA_TYPES),
-        Column("image_src", "text"),
-        Column("downloaded", "integer", values=(0, 1)),
-        Column("save_location", "text"),
-        Column("category", "text", values=CATEGORIES),
-    )),
-    "geo": TableSpec("geo", "geolocation_data", key="ind", columns=(
-        KEY,
-        Column("timestamp", "datetime"),
-        Column("latitude", "number", minimum=-90, maximum=90),
-        Column("longitude", "number", minimum=-180, maximum=180),
-        Column("country", "text"),
-    )),
-    "user": TableSpec("user", "user_data", key="ind", columns=(
-        KEY,
-        Column("first_name", "text"),
-        Column("last_name", "text"),
-        Column("age", "integer", minimum=0, maximum=130),
-        Column("date_joined", "datetime"),
-    )),
+    "pin": TableSpec(
+        "pin",
+        "pinterest_data",
+        key="index",
+        columns=(
+            Column("index", "integer", minimum=0),
+            Column("unique_id", "text"),
+            Column("title", "text"),
+            Column("description", "text"),
+            Column("poster_name", "text"),
+            Column("follower_count", "text"),
+            Column("tag_list", "text"),
+            Column("is_image_or_video", "text", values=MEDIA_TYPES),
+            Column("image_src", "text"),
+            Column("downloaded", "integer", values=(0, 1)),
+            Column("save_location", "text"),
+            Column("category", "text", values=CATEGORIES),
+        ),
+    ),
+    "geo": TableSpec(
+        "geo",
+        "geolocation_data",
+        key="ind",
+        columns=(
+            KEY,
+            Column("timestamp", "datetime"),
+            Column("latitude", "number", minimum=-90, maximum=90),
+            Column("longitude", "number", minimum=-180, maximum=180),
+            Column("country", "text"),
+        ),
+    ),
+    "user": TableSpec(
+        "user",
+        "user_data",
+        key="ind",
+        columns=(
+            KEY,
+            Column("first_name", "text"),
+            Column("last_name", "text"),
+            Column("age", "integer", minimum=0, maximum=130),
+            Column("date_joined", "datetime"),
+        ),
+    ),
 }
 SOURCE_KEYS: dict[str, str] = {table: spec.key for table, spec in TABLE_SPECS.items()}
 

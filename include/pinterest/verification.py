@@ -69,8 +69,10 @@ def reconcile(accepted: set[int], stages: list[StageCount]) -> dict[str, Any]:
             **({"note": stage.note} if stage.note else {}),
         }
         if missing:
-            missing_at.append(f"{stage.stage}: {len(missing)} of {len(accepted)} accepted posts missing "
-                              f"(e.g. ind {sorted(missing)[:5]})")
+            missing_at.append(
+                f"{stage.stage}: {len(missing)} of {len(accepted)} accepted posts missing "
+                f"(e.g. ind {sorted(missing)[:5]})"
+            )
     if missing_at:
         raise ReconciliationError("; ".join(missing_at))
     return summary
@@ -107,45 +109,73 @@ def kafka_inds(consumer, topic: str, start_offsets: dict[int, int], timeout_s: f
                 pending.discard(message.partition())
     consumer.unassign()
     if pending:
-        raise ReconciliationError(f"could not read {topic} partitions {sorted(pending)} to their end in {timeout_s:.0f}s")
+        raise ReconciliationError(
+            f"could not read {topic} partitions {sorted(pending)} to their end in {timeout_s:.0f}s"
+        )
     return inds
 
 
 def kafka_inds_since(consumer, settings: Settings, start_offsets: dict[str, dict[int, int]]) -> dict[str, set[int]]:
     """Post keys written to each table's topic since the offsets captured before posting."""
     consumer.unsubscribe()
-    return {table: kafka_inds(consumer, settings.topic(table), start_offsets.get(settings.topic(table), {}))
-            for table in TABLES}
+    return {
+        table: kafka_inds(consumer, settings.topic(table), start_offsets.get(settings.topic(table), {}))
+        for table in TABLES
+    }
 
 
-def bronze_inds_since(list_keys: Callable[[str], list[str]], read_key: Callable[[str], str], settings: Settings,
-                      start_offsets: dict[str, dict[int, int]]) -> dict[str, set[int]]:
+def bronze_inds_since(
+    list_keys: Callable[[str], list[str]],
+    read_key: Callable[[str], str],
+    settings: Settings,
+    start_offsets: dict[str, dict[int, int]],
+) -> dict[str, set[int]]:
     """Post keys in the bronze objects that can hold the records written since ``start_offsets``.
 
     ``list_keys(prefix)`` and ``read_key(key)`` read the lake bucket (an ``S3Hook``'s, in the DAG).
     """
     found = {}
     for table in TABLES:
-        keys = bronze_keys_from(list_keys(bronze_prefix(settings.topic_prefix, table)),
-                                start_offsets.get(settings.topic(table), {}))
+        keys = bronze_keys_from(
+            list_keys(bronze_prefix(settings.topic_prefix, table)), start_offsets.get(settings.topic(table), {})
+        )
         found[table] = set().union(*(inds_in_json_lines(read_key(key).splitlines()) for key in keys))
     return found
 
 
-API_SUMMARY_KEYS = ("sent", "accepted", "rejected", "failed", "retried", "events_per_s", "latency_p50_ms",
-                    "latency_p99_ms")
+API_SUMMARY_KEYS = (
+    "sent",
+    "accepted",
+    "rejected",
+    "failed",
+    "retried",
+    "events_per_s",
+    "latency_p50_ms",
+    "latency_p99_ms",
+)
 
 
-def run_summary(*, accepted: set[int], stream_accepted: set[int], kafka: dict[str, set[int]],
-                bronze: dict[str, set[int]], silver: dict[str, set[int]], stream_tables: dict[str, set[int]],
-                api: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def run_summary(
+    *,
+    accepted: set[int],
+    stream_accepted: set[int],
+    kafka: dict[str, set[int]],
+    bronze: dict[str, set[int]],
+    silver: dict[str, set[int]],
+    stream_tables: dict[str, set[int]],
+    api: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     """The run's reconciliation: batch posts through Kafka, bronze and silver; stream posts in the stream
     tables; the emulator's figures per mode. Raises :class:`ReconciliationError` naming what is missing."""
-    stages = ([StageCount(f"kafka.{t}", inds) for t, inds in kafka.items()]
-              + [StageCount(f"bronze.{t}", inds) for t, inds in bronze.items()]
-              + [StageCount(f"silver.{t}", inds) for t, inds in silver.items()])
+    stages = (
+        [StageCount(f"kafka.{t}", inds) for t, inds in kafka.items()]
+        + [StageCount(f"bronze.{t}", inds) for t, inds in bronze.items()]
+        + [StageCount(f"silver.{t}", inds) for t, inds in silver.items()]
+    )
     summary = reconcile(accepted, stages)
-    summary["stream"] = reconcile(stream_accepted, [StageCount(f"stream.{t}", inds) for t, inds in stream_tables.items()])
+    summary["stream"] = reconcile(
+        stream_accepted, [StageCount(f"stream.{t}", inds) for t, inds in stream_tables.items()]
+    )
     summary["api"] = {mode: {k: posted.get(k) for k in API_SUMMARY_KEYS} for mode, posted in api.items() if posted}
     return summary
 
@@ -166,5 +196,11 @@ def delta_storage_options(settings: Settings) -> dict[str, str] | None:
     """delta-rs options for the local object store; None on AWS (the execution role's credentials)."""
     if not settings.s3_endpoint_url:
         return None
-    return {"AWS_ENDPOINT_URL": settings.s3_endpoint_url, "AWS_ALLOW_HTTP": "true", "AWS_REGION": settings.aws_region,
-            "AWS_S3_ALLOW_UNSAFE_RENAME": "true", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    return {
+        "AWS_ENDPOINT_URL": settings.s3_endpoint_url,
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_REGION": settings.aws_region,
+        "AWS_S3_ALLOW_UNSAFE_RENAME": "true",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", help="comma-separated subset (default: what the instance starts)")
     parser.add_argument("--json", action="store_true", help="status as JSON")
     argv = sys.argv[1:] if argv is None else argv
-    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     instance = instance_for(args.instance)
     names = args.services.split(",") if args.services else services.autostarted(instance.name)

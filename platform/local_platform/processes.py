@@ -65,8 +65,10 @@ def start(instance: Instance, name: str) -> None:
         raise PlatformError(f"{name} is running but not healthy: see {log_path(instance, name)}")
     if service.port and port_open(instance.port(service.port)):
         port = instance.port(service.port)
-        raise PlatformError(f"port {port} for {name} is taken by another process; stop it (e.g. "
-                            f"`ss -ltnp 'sport = :{port}'`) or use another instance or PINTEREST_PORT_OFFSET")
+        raise PlatformError(
+            f"port {port} for {name} is taken by another process; stop it (e.g. "
+            f"`ss -ltnp 'sport = :{port}'`) or use another instance or PINTEREST_PORT_OFFSET"
+        )
     for dependency in service.needs:
         start(instance, dependency)
     for directory in ("logs", "run", "conf", "data"):
@@ -76,8 +78,12 @@ def start(instance: Instance, name: str) -> None:
     with open(log, "ab") as log_file:
         log_file.write(f"\n===== start {time.strftime('%Y-%m-%dT%H:%M:%S')} =====\n".encode())
         process = subprocess.Popen(
-            service.command(instance), cwd=service.cwd, env=_environment(instance, service),
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            service.command(instance),
+            cwd=service.cwd,
+            env=_environment(instance, service),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: `down` stops the whole group
         )
     _pid_file(instance, name).write_text(f"{process.pid}\n")
@@ -151,11 +157,13 @@ def status(instance: Instance, names: list[str]) -> list[dict]:
     for name in names:
         service = services.get(name)
         pid = running_pid(instance, name)
-        rows.append({
-            "service": name,
-            "state": "healthy" if pid and service.healthy(instance) else ("unhealthy" if pid else "stopped"),
-            "pid": pid,
-            "port": instance.port(service.port) if service.port else None,
-            "log": str(log_path(instance, name)),
-        })
+        rows.append(
+            {
+                "service": name,
+                "state": "healthy" if pid and service.healthy(instance) else ("unhealthy" if pid else "stopped"),
+                "pid": pid,
+                "port": instance.port(service.port) if service.port else None,
+                "log": str(log_path(instance, name)),
+            }
+        )
     return rows

@@ -34,8 +34,9 @@ def api_client(instance: Instance) -> httpx.Client:
     passwords = json.loads(instance.path("airflow", "simple_auth_manager_passwords.json.generated").read_text())
     token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=30)
     token.raise_for_status()
-    return httpx.Client(base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                        timeout=30)
+    return httpx.Client(
+        base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=30
+    )
 
 
 def wait_for_dag(api: httpx.Client, timeout_s: float = 180) -> None:
@@ -59,7 +60,9 @@ def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
         print(f"Following {DAG_ID} run {run_id}, already started by the scheduler", end="")
     else:
         now = datetime.now(UTC).isoformat()
-        run = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf, "note": "started by make run"})
+        run = api.post(
+            f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now, "conf": conf, "note": "started by make run"}
+        )
         run.raise_for_status()
         run_id = run.json()["dag_run_id"]
         print(f"Triggered {DAG_ID} run {run_id}", end="")
@@ -67,19 +70,31 @@ def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
     deadline, shown = time.monotonic() + RUN_TIMEOUT_S, {}
     while time.monotonic() < deadline:
         run = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()
-        for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()["task_instances"]:
-            if ti["state"] in {"success", "failed", "upstream_failed", "skipped"} and shown.get(ti["task_id"]) != ti["state"]:
+        for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()[
+            "task_instances"
+        ]:
+            if (
+                ti["state"] in {"success", "failed", "upstream_failed", "skipped"}
+                and shown.get(ti["task_id"]) != ti["state"]
+            ):
                 shown[ti["task_id"]] = ti["state"]
                 print(f"  {ti['state']:<15} {ti['task_id']:<45} {ti.get('duration') or 0:6.1f}s")
         if run["state"] in {"success", "failed"}:
-            return {"run_id": run_id, "state": run["state"], "start_date": run["start_date"], "end_date": run["end_date"]}
+            return {
+                "run_id": run_id,
+                "state": run["state"],
+                "start_date": run["start_date"],
+                "end_date": run["end_date"],
+            }
         time.sleep(3)
     raise SystemExit(f"run {run_id} did not finish within {RUN_TIMEOUT_S}s")
 
 
 def run_summary(api: httpx.Client, run_id: str) -> dict | None:
     """The verification task's summary (XCom), when the DAG has one."""
-    response = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/verification.publish_summary/xcomEntries/return_value")
+    response = api.get(
+        f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/verification.publish_summary/xcomEntries/return_value"
+    )
     return response.json().get("value") if response.status_code == 200 else None
 
 
@@ -101,8 +116,12 @@ def describe_platform(settings: Settings, env: dict[str, str]) -> None:
     s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1")
     print(f"\nBronze objects in s3://{settings.bucket}/topics/:")
     paginator = s3.get_paginator("list_objects_v2")
-    keys = [o["Key"] for page in paginator.paginate(Bucket=settings.bucket, Prefix="topics/")
-            for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    keys = [
+        o["Key"]
+        for page in paginator.paginate(Bucket=settings.bucket, Prefix="topics/")
+        for o in page.get("Contents", [])
+        if not o["Key"].endswith("/")
+    ]
     for key in keys[:30]:
         print(f"  {key}")
     if len(keys) > 30:
@@ -131,8 +150,10 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
         print("\nStreaming job (per stream):")
         for path in sorted(status.glob("*.json")):
             state = json.loads(path.read_text())
-            print(f"  {path.stem:<5} rows={state.get('rows_in_table')} millis_behind_latest={state.get('millis_behind_latest')} caught_up={state.get('caught_up')} "
-                  f"processed/s={state.get('processed_rows_per_s')} batch={state.get('last_batch_id')}")
+            print(
+                f"  {path.stem:<5} rows={state.get('rows_in_table')} millis_behind_latest={state.get('millis_behind_latest')} caught_up={state.get('caught_up')} "
+                f"processed/s={state.get('processed_rows_per_s')} batch={state.get('last_batch_id')}"
+            )
     report = Path(lake.report.removeprefix("file:"))
     print(f"\nReport: {report if report.exists() else '(not written)'}")
 
@@ -153,5 +174,3 @@ def main() -> int:
     describe_lake(settings, env)
     print(f"\nRun {result['run_id']}: {result['state'].upper()}")
     return 0 if result["state"] == "success" else 1
-
-

@@ -14,6 +14,10 @@ def log_task_failure(context) -> None:
     run_url = getattr(ti, "log_url", "") or ""
     log.error(
         "TASK FAILED %s.%s try %s: %s | run: %s | log: %s",
-        ti.dag_id, ti.task_id, getattr(ti, "try_number", "?"), cause[:300],
-        run_url.split("/tasks/")[0] if "/tasks/" in run_url else run_url, run_url,
+        ti.dag_id,
+        ti.task_id,
+        getattr(ti, "try_number", "?"),
+        cause[:300],
+        run_url.split("/tasks/")[0] if "/tasks/" in run_url else run_url,
+        run_url,
     )

@@ -31,8 +31,11 @@ LANDED = [f"landing.bronze_{t}_landed" for t in ("pin", "geo", "user")]
 LOCAL = {
     **COMMON,
     "infrastructure.s3_sink_config": [],
-    "infrastructure.ensure_s3_sink_connector": ["infrastructure.create_topics", "infrastructure.ensure_bucket",
-                                                "infrastructure.s3_sink_config"],
+    "infrastructure.ensure_s3_sink_connector": [
+        "infrastructure.create_topics",
+        "infrastructure.ensure_bucket",
+        "infrastructure.s3_sink_config",
+    ],
     "batch.clean": LANDED,
     "batch.analyse": ["batch.clean"],
     "batch.report": ["batch.analyse"],
@@ -41,8 +44,11 @@ LOCAL = {
 AWS = {
     **COMMON,
     "infrastructure.msk_connect_request": [],
-    "infrastructure.ensure_s3_sink_connector": ["infrastructure.create_topics", "infrastructure.ensure_bucket",
-                                                "infrastructure.msk_connect_request"],
+    "infrastructure.ensure_s3_sink_connector": [
+        "infrastructure.create_topics",
+        "infrastructure.ensure_bucket",
+        "infrastructure.msk_connect_request",
+    ],
     "batch.clean_analyse_report": LANDED,
     "verification.reconcile": ["batch.clean_analyse_report", "streaming.stream_tables_caught_up", *RUN_INPUTS],
 }
@@ -83,3 +89,10 @@ def test_schedule_params_and_assets(monkeypatch):
     undocumented = [task.task_id for task in dag.tasks if not task.doc_md]
     assert undocumented == []
     assert dag.default_args["on_failure_callback"].__name__ == "log_task_failure"
+
+
+@pytest.mark.parametrize("profile", ["local", "aws"])
+def test_every_aws_task_uses_the_pipelines_aws_connection(monkeypatch, profile):
+    dag = _dag(monkeypatch, profile)
+    used = {task.task_id: task.aws_conn_id for task in dag.tasks if hasattr(task, "aws_conn_id")}
+    assert used and set(used.values()) == {"pinterest_aws"}, used

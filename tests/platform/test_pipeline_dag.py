@@ -39,7 +39,11 @@ def _snapshot(env) -> dict[str, list[tuple]]:
 def _dags_test(env, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", "pinterest_pipeline", LOGICAL_DATE, "-c", json.dumps(CONF)],
-        env={**env, "AIRFLOW_HOME": str(home)}, capture_output=True, text=True, cwd=REPO, timeout=1800,
+        env={**env, "AIRFLOW_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=1800,
     )
 
 
@@ -53,8 +57,12 @@ def _summary(run: subprocess.CompletedProcess) -> dict:
 def runs(platform_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow")
     env = {**os.environ, **platform_env}
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env={**env, "AIRFLOW_HOME": str(home)},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={**env, "AIRFLOW_HOME": str(home)},
+        check=True,
+        capture_output=True,
+    )
     first = _dags_test(env, home)
     before = _snapshot(platform_env)
     second = _dags_test(env, home)
@@ -72,7 +80,9 @@ def test_the_whole_graph_runs_green(runs):
 def test_the_summary_reconciles_every_stage(runs):
     summary = _summary(runs[0])
     assert summary["accepted_posts"] > 0
-    assert set(summary["stages"]) == {f"{stage}.{t}" for stage in ("kafka", "bronze", "silver") for t in ("pin", "geo", "user")}
+    assert set(summary["stages"]) == {
+        f"{stage}.{t}" for stage in ("kafka", "bronze", "silver") for t in ("pin", "geo", "user")
+    }
     assert all(stage["missing_accepted_posts"] == 0 for stage in summary["stages"].values())
     assert summary["stream"]["accepted_posts"] > 0
     assert all(stage["missing_accepted_posts"] == 0 for stage in summary["stream"]["stages"].values())

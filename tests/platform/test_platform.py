@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,14 +12,18 @@ import pytest
 from local_platform import processes, services
 from local_platform.instance import Instance, PlatformError
 from local_platform.service import port_open
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
 
 def _s3(env):
-    return boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def test_every_service_is_healthy(platform_env, platform_control):
@@ -57,8 +57,13 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
     bucket = f"restart-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="topics/t/partition=0/t+0+0000000000.json", Body=b'{"ind": 1}\n')
-    kinesis = boto3.client("kinesis", endpoint_url=platform_env["KINESIS_ENDPOINT_URL"], region_name="us-east-1",
-                           aws_access_key_id="local", aws_secret_access_key="local")
+    kinesis = boto3.client(
+        "kinesis",
+        endpoint_url=platform_env["KINESIS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     stream = f"restart-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+
 @pytest.fixture(autouse=True)
 def kafka_connect_connection(monkeypatch):
     monkeypatch.setenv(

@@ -4,7 +4,7 @@ MSK Connect, which moto does not serve."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -47,14 +47,22 @@ def test_streams_active_sensor(aws):
 
 
 def test_records_arrived_counts_records_since_a_time(aws):
-    KinesisCreateStreamsOperator(task_id="streams", stream_names=STREAMS, aws_conn_id="test_aws", shard_count=2).execute({})
+    KinesisCreateStreamsOperator(
+        task_id="streams", stream_names=STREAMS, aws_conn_id="test_aws", shard_count=2
+    ).execute({})
     client = boto3.client("kinesis", region_name="us-east-1")
-    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    since = datetime.now(UTC) - timedelta(seconds=5)
     for i in range(7):
         client.put_record(StreamName=STREAMS[0], Data=json.dumps({"ind": i}).encode(), PartitionKey=str(i))
     assert KinesisStreamsHook(aws_conn_id="test_aws").count_records_since(STREAMS[0], since) == 7
-    sensor = KinesisRecordsArrivedSensor(task_id="arrived", stream_names=STREAMS, min_records="7",
-                                         since=since.isoformat(), aws_conn_id="test_aws", timeout=60)
+    sensor = KinesisRecordsArrivedSensor(
+        task_id="arrived",
+        stream_names=STREAMS,
+        min_records="7",
+        since=since.isoformat(),
+        aws_conn_id="test_aws",
+        timeout=60,
+    )
     assert sensor.poke({}) is False  # the second stream has none yet
     for i in range(7):
         client.put_record(StreamName=STREAMS[1], Data=b"{}", PartitionKey=str(i))
@@ -73,7 +81,11 @@ def _stubbed_msk_connect(monkeypatch, answers):
 
 
 REQUEST = {"connectorName": "t-s3-sink", "capacity": {"provisionedCapacity": {"mcuCount": 1, "workerCount": 1}}}
-LISTED = {"connectors": [{"connectorName": "t-s3-sink", "connectorArn": "arn:aws:kafkaconnect:us-east-1:1:connector/t-s3-sink/x"}]}
+LISTED = {
+    "connectors": [
+        {"connectorName": "t-s3-sink", "connectorArn": "arn:aws:kafkaconnect:us-east-1:1:connector/t-s3-sink/x"}
+    ]
+}
 ARN = LISTED["connectors"][0]["connectorArn"]
 
 
@@ -82,18 +94,39 @@ def test_msk_connect_creates_the_connector_from_the_repository_definition(monkey
     from include.pinterest.connectors import load_msk_connect_request
     from include.pinterest.settings import Settings
 
-    for name in ("msk_bootstrap_servers_iam", "subnet_id_a", "subnet_id_b", "security_group_id", "account_id",
-                 "s3_sink_custom_plugin_arn", "connector_role_name", "connector_log_group"):
-        monkeypatch.setenv(f"PINTEREST_{name.upper()}", f"arn:aws:kafkaconnect:us-east-1:1:custom-plugin/p/{name}"
-                           if name == "s3_sink_custom_plugin_arn" else f"value-{name}")
+    for name in (
+        "msk_bootstrap_servers_iam",
+        "subnet_id_a",
+        "subnet_id_b",
+        "security_group_id",
+        "account_id",
+        "s3_sink_custom_plugin_arn",
+        "connector_role_name",
+        "connector_log_group",
+    ):
+        monkeypatch.setenv(
+            f"PINTEREST_{name.upper()}",
+            f"arn:aws:kafkaconnect:us-east-1:1:custom-plugin/p/{name}"
+            if name == "s3_sink_custom_plugin_arn"
+            else f"value-{name}",
+        )
     request = load_msk_connect_request(Settings(topic_prefix="t"))
     assert request["connectorName"] == "t-s3-sink"
     assert request["connectorConfiguration"]["topics"] == "t.pin,t.geo,t.user"
-    stubber = _stubbed_msk_connect(monkeypatch, [
-        ("list_connectors", {"connectors": []}, {"connectorNamePrefix": "t-s3-sink"}),
-        ("create_connector", {"connectorArn": ARN, "connectorName": "t-s3-sink", "connectorState": "CREATING"}, request),
-    ])
-    assert MskConnectEnsureConnectorOperator(task_id="ensure", request=request, aws_conn_id=None).execute({}) == "created"
+    stubber = _stubbed_msk_connect(
+        monkeypatch,
+        [
+            ("list_connectors", {"connectors": []}, {"connectorNamePrefix": "t-s3-sink"}),
+            (
+                "create_connector",
+                {"connectorArn": ARN, "connectorName": "t-s3-sink", "connectorState": "CREATING"},
+                request,
+            ),
+        ],
+    )
+    assert (
+        MskConnectEnsureConnectorOperator(task_id="ensure", request=request, aws_conn_id=None).execute({}) == "created"
+    )
     stubber.assert_no_pending_responses()
 
 
@@ -106,21 +139,36 @@ def test_msk_connect_request_names_missing_variables(monkeypatch):
 
 
 def test_msk_connect_leaves_an_existing_connector(monkeypatch):
-    stubber = _stubbed_msk_connect(monkeypatch, [
-        ("list_connectors", LISTED, {"connectorNamePrefix": "t-s3-sink"}),
-        ("describe_connector", {"connectorState": "RUNNING", "currentVersion": "1", "capacity": REQUEST["capacity"]},
-         {"connectorArn": ARN}),
-    ])
+    stubber = _stubbed_msk_connect(
+        monkeypatch,
+        [
+            ("list_connectors", LISTED, {"connectorNamePrefix": "t-s3-sink"}),
+            (
+                "describe_connector",
+                {"connectorState": "RUNNING", "currentVersion": "1", "capacity": REQUEST["capacity"]},
+                {"connectorArn": ARN},
+            ),
+        ],
+    )
     assert MskConnectEnsureConnectorOperator(task_id="e", request=REQUEST, aws_conn_id=None).execute({}) == "unchanged"
     stubber.assert_no_pending_responses()
 
 
 def test_msk_connector_sensor_fails_at_once_when_failed(monkeypatch):
-    _stubbed_msk_connect(monkeypatch, [
-        ("list_connectors", LISTED, {"connectorNamePrefix": "t-s3-sink"}),
-        ("describe_connector", {"connectorState": "FAILED", "stateDescription": {"code": "AccessDenied",
-                                "message": "s3:PutObject denied"}}, {"connectorArn": ARN}),
-    ])
+    _stubbed_msk_connect(
+        monkeypatch,
+        [
+            ("list_connectors", LISTED, {"connectorNamePrefix": "t-s3-sink"}),
+            (
+                "describe_connector",
+                {
+                    "connectorState": "FAILED",
+                    "stateDescription": {"code": "AccessDenied", "message": "s3:PutObject denied"},
+                },
+                {"connectorArn": ARN},
+            ),
+        ],
+    )
     sensor = MskConnectorRunningSensor(task_id="running", connector_name="t-s3-sink", aws_conn_id=None, timeout=60)
     with pytest.raises(AirflowFailException, match="FAILED: AccessDenied s3:PutObject denied"):
         sensor.poke({})

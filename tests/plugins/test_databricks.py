@@ -15,7 +15,9 @@ HOST = "https://dbc-test.cloud.databricks.com"
 
 @pytest.fixture(autouse=True)
 def databricks_connection(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_DATABRICKS_TEST", json.dumps({"conn_type": "databricks", "host": HOST, "password": "dapi-test"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_DATABRICKS_TEST", json.dumps({"conn_type": "databricks", "host": HOST, "password": "dapi-test"})
+    )
 
 
 def _jobs_list(found: bool):
@@ -24,7 +26,9 @@ def _jobs_list(found: bool):
 
 
 def _operator():
-    return DatabricksEnsureJobRunningOperator(task_id="start", job_name="t-stream-to-delta", databricks_conn_id="databricks_test")
+    return DatabricksEnsureJobRunningOperator(
+        task_id="start", job_name="t-stream-to-delta", databricks_conn_id="databricks_test"
+    )
 
 
 @responses.activate

@@ -21,9 +21,13 @@ BUCKET = "lake"
 @pytest.fixture
 def connections(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_TEST_AWS", json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1"}}))
-    monkeypatch.setenv("AIRFLOW_CONN_TEST_SOURCE", json.dumps({"conn_type": "generic", "extra": {"url": "sqlite:///s.db"}}))
-    monkeypatch.setenv("AIRFLOW_CONN_TEST_API", json.dumps(
-        {"conn_type": "http", "host": "api.test", "port": 8082, "schema": "http", "password": "the-key"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TEST_SOURCE", json.dumps({"conn_type": "generic", "extra": {"url": "sqlite:///s.db"}})
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TEST_API",
+        json.dumps({"conn_type": "http", "host": "api.test", "port": 8082, "schema": "http", "password": "the-key"}),
+    )
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     with mock_aws():
@@ -32,8 +36,17 @@ def connections(monkeypatch):
 
 
 def _operator(**overrides) -> PostEventsOperator:
-    arguments = {"task_id": "post_batch", "mode": "batch", "events": "3", "rate": "None", "seed": "5",
-                 "source_conn_id": "test_source", "api_conn_id": "test_api", "aws_conn_id": "test_aws", "bucket": BUCKET}
+    arguments = {
+        "task_id": "post_batch",
+        "mode": "batch",
+        "events": "3",
+        "rate": "None",
+        "seed": "5",
+        "source_conn_id": "test_source",
+        "api_conn_id": "test_api",
+        "aws_conn_id": "test_aws",
+        "bucket": BUCKET,
+    }
     return PostEventsOperator(**{**arguments, **overrides})
 
 
@@ -47,18 +60,31 @@ def test_posting_writes_the_accepted_ids_to_the_lake_and_returns_a_small_summary
     with mock.patch("include.pinterest.emulator.run", return_value=summary) as run:
         result = _operator().execute(context)
     config = run.call_args.args[0]
-    assert (config.target_url, config.api_key, config.events, config.seed, config.rate) == ("http://api.test:8082", "the-key", 3, 5, None)
+    assert (config.target_url, config.api_key, config.events, config.seed, config.rate) == (
+        "http://api.test:8082",
+        "the-key",
+        3,
+        5,
+        None,
+    )
     assert config.source_url == "sqlite:///s.db" and config.track_inds
     assert result["accepted"] == 3 and "accepted_inds" not in result and "the-key" not in json.dumps(result)
-    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket=BUCKET, Key=result["accepted_inds_key"])["Body"]
+    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket=BUCKET, Key=result["accepted_inds_key"])[
+        "Body"
+    ]
     assert json.loads(body.read()) == [1, 2, 3]
     assert result["accepted_inds_key"] == "_runs/scheduled__2026-12-01T00_00_00_00_00/accepted-batch.json"
     context["ti"].xcom_push.assert_called_once_with(key="accepted", value=3)
 
 
 def test_a_run_with_nothing_accepted_fails_with_the_reasons(connections):
-    summary = RunSummary(mode="batch", sent=3, rejected=3, rejected_reasons=["ind: must be an integer"], accepted_inds=set())
-    with mock.patch("include.pinterest.emulator.run", return_value=summary), pytest.raises(AirflowException, match="must be an integer"):
+    summary = RunSummary(
+        mode="batch", sent=3, rejected=3, rejected_reasons=["ind: must be an integer"], accepted_inds=set()
+    )
+    with (
+        mock.patch("include.pinterest.emulator.run", return_value=summary),
+        pytest.raises(AirflowException, match="must be an integer"),
+    ):
         _operator().execute(_context())
 
 

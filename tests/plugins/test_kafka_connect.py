@@ -25,14 +25,22 @@ CONNECT_URL = "http://connect.test:8083"
 RUNNING_STATUS = {
     "name": "s3-sink",
     "connector": {"state": "RUNNING", "worker_id": "w1:8083"},
-    "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "w1:8083"}, {"id": 1, "state": "RUNNING", "worker_id": "w1:8083"}],
+    "tasks": [
+        {"id": 0, "state": "RUNNING", "worker_id": "w1:8083"},
+        {"id": 1, "state": "RUNNING", "worker_id": "w1:8083"},
+    ],
 }
 TASK_FAILED_STATUS = {
     "name": "s3-sink",
     "connector": {"state": "RUNNING", "worker_id": "w1:8083"},
     "tasks": [
         {"id": 0, "state": "RUNNING", "worker_id": "w1:8083"},
-        {"id": 1, "state": "FAILED", "worker_id": "w1:8083", "trace": "org.apache.kafka.connect.errors.ConnectException: NoSuchBucket"},
+        {
+            "id": 1,
+            "state": "FAILED",
+            "worker_id": "w1:8083",
+            "trace": "org.apache.kafka.connect.errors.ConnectException: NoSuchBucket",
+        },
     ],
 }
 UNASSIGNED_STATUS = {"name": "s3-sink", "connector": {"state": "RUNNING", "worker_id": "w1"}, "tasks": []}
@@ -42,8 +50,16 @@ UNASSIGNED_STATUS = {"name": "s3-sink", "connector": {"state": "RUNNING", "worke
     ("status", "state", "fragment"),
     [
         (RUNNING_STATUS, RUNNING, "2 task(s) are RUNNING"),
-        (TASK_FAILED_STATUS, FAILED, "task 1 FAILED on w1:8083: org.apache.kafka.connect.errors.ConnectException: NoSuchBucket"),
-        ({"name": "s3-sink", "connector": {"state": "FAILED", "worker_id": "w1", "trace": "boom"}, "tasks": []}, FAILED, "boom"),
+        (
+            TASK_FAILED_STATUS,
+            FAILED,
+            "task 1 FAILED on w1:8083: org.apache.kafka.connect.errors.ConnectException: NoSuchBucket",
+        ),
+        (
+            {"name": "s3-sink", "connector": {"state": "FAILED", "worker_id": "w1", "trace": "boom"}, "tasks": []},
+            FAILED,
+            "boom",
+        ),
         (UNASSIGNED_STATUS, PENDING, "not assigned yet"),
         (None, PENDING, "does not exist"),
     ],
@@ -65,8 +81,11 @@ def test_hook_reads_status_and_treats_404_as_missing():
 
 @responses.activate
 def test_hook_raises_with_the_error_body():
-    responses.put(f"{CONNECT_URL}/connectors/s3-sink/config", status=400,
-                  json={"error_code": 400, "message": "Connector configuration is invalid: s3.bucket.name"})
+    responses.put(
+        f"{CONNECT_URL}/connectors/s3-sink/config",
+        status=400,
+        json={"error_code": 400, "message": "Connector configuration is invalid: s3.bucket.name"},
+    )
     with pytest.raises(KafkaConnectError, match="400.*s3.bucket.name"):
         KafkaConnectHook("test_connect").put_connector_config("s3-sink", {"connector.class": "x"})
 
@@ -74,7 +93,11 @@ def test_hook_raises_with_the_error_body():
 @responses.activate
 @pytest.mark.parametrize(
     ("current", "expected_action", "puts"),
-    [(None, "created", 1), ({"name": "s3-sink", "tasks.max": "1"}, "updated", 1), ({"name": "s3-sink", "tasks.max": "3"}, "unchanged", 0)],
+    [
+        (None, "created", 1),
+        ({"name": "s3-sink", "tasks.max": "1"}, "updated", 1),
+        ({"name": "s3-sink", "tasks.max": "3"}, "unchanged", 0),
+    ],
 )
 def test_ensure_connector_is_idempotent(current, expected_action, puts):
     if current is None:
@@ -92,8 +115,9 @@ def test_ensure_connector_is_idempotent(current, expected_action, puts):
 @responses.activate
 def test_sensor_fails_at_once_with_the_trace():
     responses.get(f"{CONNECT_URL}/connectors/s3-sink/status", json=TASK_FAILED_STATUS)
-    sensor = KafkaConnectorRunningSensor(task_id="running", connector_name="s3-sink",
-                                         kafka_connect_conn_id="test_connect", timeout=60)
+    sensor = KafkaConnectorRunningSensor(
+        task_id="running", connector_name="s3-sink", kafka_connect_conn_id="test_connect", timeout=60
+    )
     with pytest.raises(AirflowFailException, match="NoSuchBucket"):
         sensor.poke({})
 
@@ -101,8 +125,14 @@ def test_sensor_fails_at_once_with_the_trace():
 @responses.activate
 def test_deferrable_sensor_defers_to_the_trigger_while_pending():
     responses.get(f"{CONNECT_URL}/connectors/s3-sink/status", json=UNASSIGNED_STATUS)
-    sensor = KafkaConnectorRunningSensor(task_id="running", connector_name="s3-sink", kafka_connect_conn_id="test_connect",
-                                         deferrable=True, timeout=120, poke_interval=2)
+    sensor = KafkaConnectorRunningSensor(
+        task_id="running",
+        connector_name="s3-sink",
+        kafka_connect_conn_id="test_connect",
+        deferrable=True,
+        timeout=120,
+        poke_interval=2,
+    )
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute({})
     trigger = deferred.value.trigger
@@ -131,7 +161,9 @@ def test_trigger_polls_until_running_or_failed(monkeypatch, statuses, expected):
     async def recorded_status(self, name):
         return next(answers)
 
-    monkeypatch.setattr("pinterest_provider.hooks.kafka_connect.KafkaConnectAsyncHook.get_connector_status", recorded_status)
+    monkeypatch.setattr(
+        "pinterest_provider.hooks.kafka_connect.KafkaConnectAsyncHook.get_connector_status", recorded_status
+    )
     trigger = KafkaConnectorRunningTrigger("s3-sink", "test_connect", poll_interval=0.01)
 
     async def first_event():

@@ -47,7 +47,9 @@ def silver(spark):
 
 def test_category_by_country_breaks_ties_alphabetically(spark, silver):
     pin, geo, _ = silver
-    expected = spark.createDataFrame([("Chile", "art", 1), ("France", "art", 2)], "country string, category string, category_count long")
+    expected = spark.createDataFrame(
+        [("Chile", "art", 1), ("France", "art", 2)], "country string, category string, category_count long"
+    )
     assertDataFrameEqual(analyses.category_by_country(pin, geo), expected)
 
 

@@ -43,10 +43,10 @@ def test_every_pin_placeholder_becomes_null(spark):
         "image_src": "Image src error.",
     }
     schema = ", ".join(f"{c} string" for c in row)
-    df = spark.createDataFrame([tuple(row.values()), ("Tïtle 🎉", "No description available", "p", "1k", "a,b", "x")], schema)
-    expected = spark.createDataFrame(
-        [(None,) * 6, ("Tïtle 🎉", None, "p", "1k", "a,b", "x")], schema
+    df = spark.createDataFrame(
+        [tuple(row.values()), ("Tïtle 🎉", "No description available", "p", "1k", "a,b", "x")], schema
     )
+    expected = spark.createDataFrame([(None,) * 6, ("Tïtle 🎉", None, "p", "1k", "a,b", "x")], schema)
     assertDataFrameEqual(df.transform(nullify_placeholders), expected)
 
 
@@ -87,12 +87,33 @@ def test_user_name_joins_first_and_last_name(spark):
 
 def test_clean_pin_gives_the_silver_columns_in_spec_order(spark):
     failed_scrape = (
-        7, "uuid-7", "No Title Data Available", "No description available Story format", "User Info Error",
-        "User Info Error", "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e", "image", "Image src error.", 0,
-        "Local save in /data/travel", "travel",
+        7,
+        "uuid-7",
+        "No Title Data Available",
+        "No description available Story format",
+        "User Info Error",
+        "User Info Error",
+        "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e",
+        "image",
+        "Image src error.",
+        0,
+        "Local save in /data/travel",
+        "travel",
     )
-    good = (8, "uuid-8", "Café 🍰", "  ", "Chef", "1.5k", "food,cake", "video", "http://i/8.jpg", 1,
-            "Local save in /data/art", "art")
+    good = (
+        8,
+        "uuid-8",
+        "Café 🍰",
+        "  ",
+        "Chef",
+        "1.5k",
+        "food,cake",
+        "video",
+        "http://i/8.jpg",
+        1,
+        "Local save in /data/art",
+        "art",
+    )
     df = spark.createDataFrame([failed_scrape, good], SOURCE_SCHEMAS["pin"])
     expected = spark.createDataFrame(
         [
@@ -106,15 +127,19 @@ def test_clean_pin_gives_the_silver_columns_in_spec_order(spark):
 
 def test_clean_geo_and_user(spark):
     geo = spark.createDataFrame(
-        [(1, "2020-08-28T03:52:47", 10.0, -20.0, "Antarctica (the territory South of 60 deg S)"),
-         (2, "2019-01-02 03:04:05", 0.0, 0.0, " ")],
+        [
+            (1, "2020-08-28T03:52:47", 10.0, -20.0, "Antarctica (the territory South of 60 deg S)"),
+            (2, "2019-01-02 03:04:05", 0.0, 0.0, " "),
+        ],
         SOURCE_SCHEMAS["geo"],
     )
     assertDataFrameEqual(
         clean("geo", geo),
         spark.createDataFrame(
-            [(1, "Antarctica (the territory South of 60 deg S)", [10.0, -20.0], datetime(2020, 8, 28, 3, 52, 47)),
-             (2, None, [0.0, 0.0], datetime(2019, 1, 2, 3, 4, 5))],
+            [
+                (1, "Antarctica (the territory South of 60 deg S)", [10.0, -20.0], datetime(2020, 8, 28, 3, 52, 47)),
+                (2, None, [0.0, 0.0], datetime(2019, 1, 2, 3, 4, 5)),
+            ],
             SILVER_SCHEMAS["geo"],
         ),
     )

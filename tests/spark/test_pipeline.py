@@ -10,8 +10,8 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from include.pinterest.spark import jobs
 from include.pinterest.lake import GOLD_TABLES, Lake
+from include.pinterest.spark import jobs
 from include.pinterest.spark.quality import DataQualityError, check_quality, reconciliation_result
 from include.pinterest.spark.silver import REASON_MALFORMED_KEY
 
@@ -22,9 +22,18 @@ pytestmark = pytest.mark.spark
 
 def pin(ind: int, category: str = "art", followers: str = "1k") -> dict:
     return {
-        "index": ind, "unique_id": f"u{ind}", "title": "t", "description": "d", "poster_name": f"p{ind}",
-        "follower_count": followers, "tag_list": "a", "is_image_or_video": "image", "image_src": "http://x",
-        "downloaded": 1, "save_location": f"Local save in /data/{category}", "category": category,
+        "index": ind,
+        "unique_id": f"u{ind}",
+        "title": "t",
+        "description": "d",
+        "poster_name": f"p{ind}",
+        "follower_count": followers,
+        "tag_list": "a",
+        "is_image_or_video": "image",
+        "image_src": "http://x",
+        "downloaded": 1,
+        "save_location": f"Local save in /data/{category}",
+        "category": category,
     }
 
 
@@ -69,8 +78,13 @@ def pipeline(spark, tmp_path_factory):
     versions["_quarantine"] = delta_version(spark, lake.quarantine)
     third = jobs.run_clean(spark, lake)
     return {
-        "lake": lake, "first": first, "second": second, "third": third, "after_first": after_first,
-        "after_second": after_second, "versions": versions,
+        "lake": lake,
+        "first": first,
+        "second": second,
+        "third": third,
+        "after_first": after_first,
+        "after_second": after_second,
+        "versions": versions,
     }
 
 
@@ -100,7 +114,10 @@ def test_a_run_without_new_files_changes_nothing(spark, pipeline):
 def test_rows_without_a_key_are_quarantined_with_their_raw_json(spark, pipeline):
     quarantine = spark.read.format("delta").load(pipeline["lake"].quarantine).select("table", "raw", "reason")
     expected = spark.createDataFrame(
-        [("pin", '{"index": "seven", "title": "x"}', REASON_MALFORMED_KEY), ("pin", "this is not json", REASON_MALFORMED_KEY)],
+        [
+            ("pin", '{"index": "seven", "title": "x"}', REASON_MALFORMED_KEY),
+            ("pin", "this is not json", REASON_MALFORMED_KEY),
+        ],
         "table string, raw string, reason string",
     )
     assertDataFrameEqual(quarantine, expected)
@@ -113,7 +130,9 @@ def test_gold_counts_each_post_once_and_reruns_are_identical(spark, pipeline):
     # posts 1..5: art = 1,2,4,5 and travel = 3; Chile = 1,3,5 and France = 2,4 (post 2 and 1 were re-sent).
     assertDataFrameEqual(
         gold["category_by_country"],
-        spark.createDataFrame([("Chile", "art", 2), ("France", "art", 2)], "country string, category string, category_count long"),
+        spark.createDataFrame(
+            [("Chile", "art", 2), ("France", "art", 2)], "country string, category string, category_count long"
+        ),
     )
     assertDataFrameEqual(
         gold["users_joined_by_year"], spark.createDataFrame([(2016, 5)], "post_year int, number_users_joined long")
@@ -161,8 +180,11 @@ def test_broken_silver_rows_name_every_failed_rule(spark, pipeline, tmp_path):
         check_quality(spark, lake)
     failed = {f.rule: f for f in failure.value.failures if f.table == "pin"}
     assert set(failed) == {
-        "follower_count_non_negative", "category_in_enumeration", "is_image_or_video_in_enumeration",
-        "key_unique", "bronze_silver_reconciliation",
+        "follower_count_non_negative",
+        "category_in_enumeration",
+        "is_image_or_video_in_enumeration",
+        "key_unique",
+        "bronze_silver_reconciliation",
     }
     assert str(failed["category_in_enumeration"]) == "category_in_enumeration on pin: 1 of 6 rows fail"
     assert failed["key_unique"].failing == 1

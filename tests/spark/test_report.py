@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from include.pinterest.lake import GOLD_TABLES
 from include.pinterest.spark.report import render_report
@@ -15,7 +15,7 @@ def test_report_orders_age_groups_and_escapes_text():
         {"age_group": "18-24", "median_follower_count": 1.5},
     ]
     gold["category_by_country"] = [{"country": "Côte d'Ivoire <b>", "category": "art", "category_count": 2}]
-    page = render_report(gold, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    page = render_report(gold, datetime(2026, 1, 1, tzinfo=UTC))
     assert page.index(">18-24<") < page.index(">+50<")
     assert "Côte d&#x27;Ivoire &lt;b&gt;: art" in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")

@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 
-from include.pinterest.tables import CATEGORIES
 from include.pinterest.source.pools import COUNTRIES, FIRST_NAMES, LAST_NAMES
 from include.pinterest.source.tables import (
     geolocation_data,
@@ -31,6 +30,7 @@ from include.pinterest.source.tables import (
     source_meta,
     user_data,
 )
+from include.pinterest.tables import CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,37 @@ _TOPICS = {
     "travel": ("Travel Destinations", "Road Trip", "Backpacking Europe", "Voyage", "Hidden Beaches"),
     "vehicles": ("Classic Cars", "Motorcycles", "Camper Van", "Off Road", "Oldtimer"),
 }
-_ADJECTIVES = ("Best", "Easy", "Beautiful", "Cute", "Amazing", "Simple", "Très jolie", "Schöne", "Bonita",
-               "美しい", "Красивые", "Top 10", "Creative", "Cozy", "Modern", "Vintage")
+_ADJECTIVES = (
+    "Best",
+    "Easy",
+    "Beautiful",
+    "Cute",
+    "Amazing",
+    "Simple",
+    "Très jolie",
+    "Schöne",
+    "Bonita",
+    "美しい",
+    "Красивые",
+    "Top 10",
+    "Creative",
+    "Cozy",
+    "Modern",
+    "Vintage",
+)
 _DECORATIONS = ("", "", "", "", " ✨", " ❤️", " 🎄", " 🔥", " 😍", " 🌸", " ✔", " — ideas", " | DIY", " 💡")
-_PHRASES = ("Discover easy ideas for every day.", "Find and save ideas about this on Pinterest.",
-            "Ideas que te encantarán.", "Des idées à découvrir.", "Step by step tutorial with pictures.",
-            "Our favourite picks this season 🌟.", "So simple, anyone can do it!", "日本語の説明もあります。",
-            "Click through for the full post.", "Save this pin for later 📌.")
+_PHRASES = (
+    "Discover easy ideas for every day.",
+    "Find and save ideas about this on Pinterest.",
+    "Ideas que te encantarán.",
+    "Des idées à découvrir.",
+    "Step by step tutorial with pictures.",
+    "Our favourite picks this season 🌟.",
+    "So simple, anyone can do it!",
+    "日本語の説明もあります。",
+    "Click through for the full post.",
+    "Save this pin for later 📌.",
+)
 _POSTER_SUFFIXES = ("", " Design", " Ideas", " Studio", " | Home Decor", " Blog", " Co.", " ✿", " Official")
 _TAGS = {c: tuple(f"{t} {s}".strip() for t in topics for s in ("", "Ideas")) for c, topics in _TOPICS.items()}
 _INCONSISTENT = (-1, -1)
@@ -120,11 +144,18 @@ def _pin(rng: Random, index: int, posters: tuple[str, ...]) -> dict[str, Any]:
     unique_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     if rng.random() < FAILED_SCRAPE_SHARE:
         return {
-            "index": index, "unique_id": unique_id, "title": PLACEHOLDER_TITLE,
-            "description": PLACEHOLDER_DESCRIPTIONS[0], "poster_name": PLACEHOLDER_USER,
-            "follower_count": PLACEHOLDER_USER, "tag_list": PLACEHOLDER_TAGS,
-            "is_image_or_video": "multi-video(story page format)", "image_src": PLACEHOLDER_IMAGE,
-            "downloaded": 0, "save_location": f"Local save in /data/{category}", "category": category,
+            "index": index,
+            "unique_id": unique_id,
+            "title": PLACEHOLDER_TITLE,
+            "description": PLACEHOLDER_DESCRIPTIONS[0],
+            "poster_name": PLACEHOLDER_USER,
+            "follower_count": PLACEHOLDER_USER,
+            "tag_list": PLACEHOLDER_TAGS,
+            "is_image_or_video": "multi-video(story page format)",
+            "image_src": PLACEHOLDER_IMAGE,
+            "downloaded": 0,
+            "save_location": f"Local save in /data/{category}",
+            "category": category,
         }
     topics = _TOPICS[category]
     topic = topics[int(rng.random() * len(topics))]
@@ -140,22 +171,26 @@ def _pin(rng: Random, index: int, posters: tuple[str, ...]) -> dict[str, Any]:
         "title": PLACEHOLDER_TITLE if rng.random() < PLACEHOLDER_SHARE["title"] else title,
         "description": (
             PLACEHOLDER_DESCRIPTIONS[int(rng.random() * 2)]
-            if rng.random() < PLACEHOLDER_SHARE["description"] else description
+            if rng.random() < PLACEHOLDER_SHARE["description"]
+            else description
         ),
         "poster_name": (
-            PLACEHOLDER_USER if rng.random() < PLACEHOLDER_SHARE["poster_name"]
+            PLACEHOLDER_USER
+            if rng.random() < PLACEHOLDER_SHARE["poster_name"]
             else posters[int(rng.random() * len(posters))]
         ),
         "follower_count": (
             PLACEHOLDER_USER if rng.random() < PLACEHOLDER_SHARE["follower_count"] else _follower_count(rng)
         ),
         "tag_list": (
-            PLACEHOLDER_TAGS if rng.random() < PLACEHOLDER_SHARE["tag_list"]
+            PLACEHOLDER_TAGS
+            if rng.random() < PLACEHOLDER_SHARE["tag_list"]
             else ",".join(rng.sample(tags, 2 + int(rng.random() * 5)))
         ),
         "is_image_or_video": next(kind for kind, upper in _MEDIA if media_draw < upper),
         "image_src": (
-            PLACEHOLDER_IMAGE if rng.random() < PLACEHOLDER_SHARE["image_src"]
+            PLACEHOLDER_IMAGE
+            if rng.random() < PLACEHOLDER_SHARE["image_src"]
             else f"https://i.pinimg.com/originals/{image_hash[:2]}/{image_hash[2:4]}/{image_hash[4:6]}/{image_hash}.jpg"
         ),
         "downloaded": 1,
@@ -280,8 +315,10 @@ def _existing(engine: Engine) -> tuple[int, int] | None:
         return _INCONSISTENT
     with engine.connect() as conn:
         meta = conn.execute(select(source_meta.c.rows, source_meta.c.seed)).first()
-        counts = {conn.execute(select(func.count()).select_from(t)).scalar_one()
-                  for t in (pinterest_data, geolocation_data, user_data)}
+        counts = {
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (pinterest_data, geolocation_data, user_data)
+        }
     if meta is None or counts != {meta.rows}:
         return _INCONSISTENT
     return (meta.rows, meta.seed)

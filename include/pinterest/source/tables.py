@@ -31,4 +31,3 @@ source_meta = Table(
     Column("rows", Integer, nullable=False),
     Column("seed", Integer, nullable=False),
 )
-

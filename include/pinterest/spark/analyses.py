@@ -45,11 +45,7 @@ def top_per_group(df: DataFrame, groups: Sequence[str], value: str, measure: str
 
 def most_frequent(df: DataFrame, groups: Sequence[str], value: str, count_name: str) -> DataFrame:
     """The most frequent ``value`` per group with its count; nulls in the group or value are left out."""
-    counted = (
-        df.dropna(subset=[*groups, value])
-        .groupBy(*groups, value)
-        .agg(F.count(F.lit(1)).alias(count_name))
-    )
+    counted = df.dropna(subset=[*groups, value]).groupBy(*groups, value).agg(F.count(F.lit(1)).alias(count_name))
     return top_per_group(counted, groups, value, count_name)
 
 
@@ -64,11 +60,7 @@ def exact_median(df: DataFrame, groups: Sequence[str], value: str, median_name: 
         .withColumn("_n", F.count(F.lit(1)).over(whole))
         .where((F.col("_row") == F.floor((n + 1) / 2)) | (F.col("_row") == F.floor(n / 2) + 1))
     )
-    return (
-        middle.groupBy(*groups)
-        .agg(F.avg(F.col(value).cast("double")).alias(median_name))
-        .orderBy(*groups)
-    )
+    return middle.groupBy(*groups).agg(F.avg(F.col(value).cast("double")).alias(median_name)).orderBy(*groups)
 
 
 def _posts_with_geo(pin: DataFrame, geo: DataFrame) -> DataFrame:
@@ -121,7 +113,9 @@ def top_country_by_followers(top_posters: DataFrame) -> DataFrame:
 
 def category_by_age_group(pin: DataFrame, user: DataFrame) -> DataFrame:
     """#4: most popular category in each age group."""
-    return most_frequent(_posts_with_user(pin, user).transform(with_age_group), ["age_group"], "category", "category_count")
+    return most_frequent(
+        _posts_with_user(pin, user).transform(with_age_group), ["age_group"], "category", "category_count"
+    )
 
 
 def median_followers_by_age_group(pin: DataFrame, user: DataFrame) -> DataFrame:

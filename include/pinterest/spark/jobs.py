@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 
+from include.pinterest.lake import Lake
 from include.pinterest.settings import TABLES
 from include.pinterest.spark.analyses import all_analyses
-from include.pinterest.lake import Lake
 from include.pinterest.spark.quality import RuleResult, check_quality
 from include.pinterest.spark.report import write_report
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from include.pinterest.settings import TABLES
 from include.pinterest.lake import Lake
-from include.pinterest.tables import CATEGORIES, MEDIA_TYPES, SOURCE_KEYS
+from include.pinterest.settings import TABLES
 from include.pinterest.spark.silver import read_bronze
+from include.pinterest.tables import CATEGORIES, MEDIA_TYPES, SOURCE_KEYS
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
 
-from include.pinterest.spark.analyses import AGE_GROUPS
 from include.pinterest.lake import GOLD_TABLES, Lake
+from include.pinterest.spark.analyses import AGE_GROUPS
 
 Rows = list[dict]
 
@@ -55,9 +55,7 @@ def table(title: str, rows: Rows) -> str:
         return f"<h3>{html.escape(title)}</h3><p>No rows.</p>"
     columns = list(rows[0])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_number(r[c]))}</td>" for c in columns) + "</tr>" for r in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_number(r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
     return f"<h3>{html.escape(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -70,7 +68,7 @@ def _in_reading_order(row: dict) -> tuple:
 def render_report(gold: dict[str, Rows], generated_at: datetime | None = None) -> str:
     """The page: category popularity by country and year, medians by age group and joining year; then every
     gold table."""
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = generated_at or datetime.now(UTC)
     gold = {name: sorted(rows, key=_in_reading_order) for name, rows in gold.items()}
     by_country = sorted(gold["category_by_country"], key=lambda r: (-r["category_count"], r["country"]))
     charts = [
@@ -122,9 +120,9 @@ def read_gold(spark: SparkSession, lake: Lake) -> dict[str, Rows]:
 
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Write one object through Hadoop's file system, so file://, s3a:// and dbfs: all work."""
-    jvm = spark._jvm  # noqa: SLF001
+    jvm = spark._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())  # noqa: SLF001
+    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
     stream = fs.create(path, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))

@@ -14,8 +14,8 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from include.pinterest.spark.cleaning import clean
 from include.pinterest.lake import Lake
+from include.pinterest.spark.cleaning import clean
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS, SOURCE_SCHEMAS
 from include.pinterest.tables import SOURCE_KEYS
 
@@ -87,11 +87,11 @@ CHECKPOINT_MARKERS = ("offsets/.keep", "commits/.keep", "sources/0/.keep")
 
 def prepare_checkpoint(spark: SparkSession, checkpoint: str) -> None:
     """Create the checkpoint's log folders with a marker, only when S3A talks to a local S3 stand-in."""
-    conf = spark._jsc.hadoopConfiguration()  # noqa: SLF001
+    conf = spark._jsc.hadoopConfiguration()
     if not checkpoint.startswith("s3a://") or not conf.get("fs.s3a.endpoint"):
         return
     for name in CHECKPOINT_MARKERS:
-        marker = spark._jvm.org.apache.hadoop.fs.Path(f"{checkpoint}/{name}")  # noqa: SLF001
+        marker = spark._jvm.org.apache.hadoop.fs.Path(f"{checkpoint}/{name}")
         fs = marker.getFileSystem(conf)
         if not fs.exists(marker):
             fs.create(marker, True).close()

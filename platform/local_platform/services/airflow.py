@@ -43,8 +43,11 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="airflow", port="airflow", healthy=_healthy,
+    name="airflow",
+    port="airflow",
+    healthy=_healthy,
     command=lambda i: [str(VENV_BIN / "airflow"), "standalone"],
-    needs=("kafka", "connect", "s3", "kinesis"), start_timeout_s=180,
+    needs=("kafka", "connect", "s3", "kinesis"),
+    start_timeout_s=180,
     autostart=frozenset({"dev", "bench"}),  # the test suite runs DAGs in-process (`dags test`), not a scheduler
 )

@@ -26,8 +26,14 @@ def _prepare(instance: Instance) -> None:
     link = plugins / "connect-s3-sink"
     if not link.is_symlink():
         link.symlink_to(CONNECT_PLUGIN, target_is_directory=True)
-    render("connect.properties", _config(instance), kafka_port=instance.port("kafka"), instance=instance.name,
-           port=instance.port("connect"), plugins=plugins)
+    render(
+        "connect.properties",
+        _config(instance),
+        kafka_port=instance.port("kafka"),
+        instance=instance.name,
+        port=instance.port("connect"),
+        plugins=plugins,
+    )
 
 
 def _healthy(instance: Instance) -> bool:
@@ -36,8 +42,14 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="connect", port="connect", healthy=_healthy, prepare=_prepare, prerequisites=_prerequisites,
-    command=lambda i: kafka_java(i, "org.apache.kafka.connect.cli.ConnectDistributed", str(_config(i)),
-                                 heap="512m", log_name="connect"),
-    needs=("kafka", "s3"), start_timeout_s=120,
+    name="connect",
+    port="connect",
+    healthy=_healthy,
+    prepare=_prepare,
+    prerequisites=_prerequisites,
+    command=lambda i: kafka_java(
+        i, "org.apache.kafka.connect.cli.ConnectDistributed", str(_config(i)), heap="512m", log_name="connect"
+    ),
+    needs=("kafka", "s3"),
+    start_timeout_s=120,
 )

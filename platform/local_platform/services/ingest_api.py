@@ -14,7 +14,9 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="ingest-api", port="ingest-api", healthy=_healthy,
+    name="ingest-api",
+    port="ingest-api",
+    healthy=_healthy,
     command=lambda i: [sys.executable, "-m", "include.pinterest.ingest"],
     environment=lambda i: {"INGEST_API_PORT": str(i.port("ingest-api")), "INGEST_API_HOST": "127.0.0.1"},
     needs=("kafka", "kinesis"),

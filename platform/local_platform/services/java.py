@@ -32,5 +32,14 @@ def require_kafka_jars() -> None:
 def kafka_java(instance: Instance, main: str, *args: str, heap: str, log_name: str) -> list[str]:
     """A Kafka-distribution JVM (broker, Connect, tools) logging through the platform's log4j2 template."""
     log4j = render("log4j2.properties", instance.path("conf", "log4j2.properties"))
-    return ["java", f"-Xmx{heap}", "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={log4j}",
-            f"-Dplatform.service={log_name}", "-cp", f"{KAFKA_JARS}/*", main, *args]
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={log4j}",
+        f"-Dplatform.service={log_name}",
+        "-cp",
+        f"{KAFKA_JARS}/*",
+        main,
+        *args,
+    ]

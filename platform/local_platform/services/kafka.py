@@ -16,13 +16,26 @@ def _config(instance: Instance):
 
 def _prepare(instance: Instance) -> None:
     data = instance.path("data", "kafka")
-    render("kafka.properties", _config(instance), port=instance.port("kafka"),
-           controller_port=instance.port("kafka-controller"), data=data)
+    render(
+        "kafka.properties",
+        _config(instance),
+        port=instance.port("kafka"),
+        controller_port=instance.port("kafka-controller"),
+        data=data,
+    )
     if not (data / "meta.properties").exists():
         # "--cluster-id=<id>": a random id may start with "-", which a separate argument would turn into an option.
-        cmd = kafka_java(instance, "kafka.tools.StorageTool", "format", "--standalone",
-                         f"--cluster-id={_cluster_id(instance)}", "-c", str(_config(instance)),
-                         heap="256m", log_name="kafka-storage")
+        cmd = kafka_java(
+            instance,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            f"--cluster-id={_cluster_id(instance)}",
+            "-c",
+            str(_config(instance)),
+            heap="256m",
+            log_name="kafka-storage",
+        )
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise PlatformError(f"formatting Kafka storage in {data} failed:\n{result.stdout}{result.stderr}")
@@ -50,7 +63,11 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="kafka", port="kafka", healthy=_healthy, prepare=_prepare, prerequisites=require_kafka_jars,
+    name="kafka",
+    port="kafka",
+    healthy=_healthy,
+    prepare=_prepare,
+    prerequisites=require_kafka_jars,
     command=lambda i: kafka_java(i, "kafka.Kafka", str(_config(i)), heap="768m", log_name="kafka"),
     start_timeout_s=90,
 )

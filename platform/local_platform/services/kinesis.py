@@ -34,10 +34,14 @@ def _healthy(instance: Instance) -> bool:
     import boto3
     from botocore.config import Config
 
-    client = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{instance.port('kinesis')}", region_name="us-east-1",
-                          aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                          config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 0}))
+    client = boto3.client(
+        "kinesis",
+        endpoint_url=f"http://127.0.0.1:{instance.port('kinesis')}",
+        region_name="us-east-1",
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 0}),
+    )
     try:
         client.list_streams(Limit=1)
         return True
@@ -46,7 +50,11 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="kinesis", port="kinesis", healthy=_healthy, environment=_environment, prerequisites=_prerequisites,
+    name="kinesis",
+    port="kinesis",
+    healthy=_healthy,
+    environment=_environment,
+    prerequisites=_prerequisites,
     command=lambda i: ["node", str(KINESIS_MOCK)],
     cwd=KINESIS_MOCK.parent,  # kinesis-mock reads its TLS certificate (server.json) from the working directory
 )

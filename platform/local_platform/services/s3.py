@@ -37,6 +37,10 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="s3", port="s3", healthy=_healthy, prepare=_prepare, prerequisites=_prerequisites,
+    name="s3",
+    port="s3",
+    healthy=_healthy,
+    prepare=_prepare,
+    prerequisites=_prerequisites,
     command=lambda i: ["java", "-Xmx256m", "-jar", str(S3PROXY_JAR), "--properties", str(_config(i))],
 )

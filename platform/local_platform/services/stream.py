@@ -20,6 +20,10 @@ def _healthy(instance: Instance) -> bool:
 
 
 SERVICE = Service(
-    name="stream", healthy=_healthy, command=lambda i: [sys.executable, "-m", "include.pinterest.streaming", "start"],
-    needs=("kinesis", "s3"), start_timeout_s=300, autostart=frozenset(),
+    name="stream",
+    healthy=_healthy,
+    command=lambda i: [sys.executable, "-m", "include.pinterest.streaming", "start"],
+    needs=("kinesis", "s3"),
+    start_timeout_s=300,
+    autostart=frozenset(),
 )

@@ -35,7 +35,10 @@ def connector_state(status: dict[str, Any] | None) -> tuple[str, str]:
     failed = [t for t in tasks if t.get("state") == "FAILED"]
     if failed:
         task = failed[0]
-        return FAILED, f"connector {name} task {task.get('id')} FAILED on {task.get('worker_id')}: {task.get('trace', '')}"
+        return (
+            FAILED,
+            f"connector {name} task {task.get('id')} FAILED on {task.get('worker_id')}: {task.get('trace', '')}",
+        )
     states = sorted({t.get("state") for t in tasks})
     if connector.get("state") == "RUNNING" and tasks and states == ["RUNNING"]:
         return RUNNING, f"connector {name} and its {len(tasks)} task(s) are RUNNING"

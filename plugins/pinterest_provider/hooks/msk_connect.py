@@ -31,4 +31,6 @@ class MskConnectHook(AwsBaseHook):
 
     def update_connector(self, arn: str, current_version: str, capacity: dict[str, Any]) -> str:
         """MSK Connect updates capacity in place; other changes need a new connector."""
-        return self.conn.update_connector(connectorArn=arn, currentVersion=current_version, capacity=capacity)["connectorState"]
+        return self.conn.update_connector(connectorArn=arn, currentVersion=current_version, capacity=capacity)[
+            "connectorState"
+        ]

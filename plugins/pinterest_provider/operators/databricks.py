@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.providers.databricks.hooks.databricks import DatabricksHook
 from airflow.sdk import BaseOperator
@@ -26,8 +27,12 @@ class DatabricksEnsureJobRunningOperator(BaseOperator):
         hook = DatabricksHook(self.databricks_conn_id)
         job_id = hook.find_job_id_by_name(self.job_name)
         if job_id is None:
-            raise ValueError(f"no Databricks job named {self.job_name!r}: create it from include/aws/databricks/jobs.json")
-        active = hook._do_api_call(("GET", "2.1/jobs/runs/list"), {"job_id": job_id, "active_only": "true"}).get("runs", [])
+            raise ValueError(
+                f"no Databricks job named {self.job_name!r}: create it from include/aws/databricks/jobs.json"
+            )
+        active = hook._do_api_call(("GET", "2.1/jobs/runs/list"), {"job_id": job_id, "active_only": "true"}).get(
+            "runs", []
+        )
         if active:
             run_id = active[0]["run_id"]
             self.log.info("job %s already running: %s", self.job_name, hook.get_run_page_url(run_id))

@@ -31,9 +31,20 @@ class PostEventsOperator(BaseOperator):
     template_fields: Sequence[str] = ("mode", "events", "rate", "seed", "enabled", "source_conn_id", "api_conn_id")
     ui_color = "#e8f4fd"
 
-    def __init__(self, *, mode: str, events: int | str, rate: float | str | None = None, seed: int | str = 42,
-                 enabled: bool | str = True, source_conn_id: str, api_conn_id: str, aws_conn_id: str | None,
-                 bucket: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        mode: str,
+        events: int | str,
+        rate: float | str | None = None,
+        seed: int | str = 42,
+        enabled: bool | str = True,
+        source_conn_id: str,
+        api_conn_id: str,
+        aws_conn_id: str | None,
+        bucket: str,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.mode = mode
         self.events = events
@@ -56,16 +67,26 @@ class PostEventsOperator(BaseOperator):
             raise AirflowSkipException(f"{self.mode} mode is not selected in this run's Params")
         api = BaseHook.get_connection(self.api_conn_id)
         target = api.host if "://" in (api.host or "") else f"{api.schema or 'http'}://{api.host}:{api.port}"
-        summary = run(EmulatorConfig(
-            source_url=BaseHook.get_connection(self.source_conn_id).extra_dejson["url"], target_url=target,
-            api_key=api.password, mode=self.mode, events=int(self.events), seed=int(self.seed), track_inds=True,
-            rate=float(self.rate) if self.rate not in (None, "", "None") else None,
-        ))
+        summary = run(
+            EmulatorConfig(
+                source_url=BaseHook.get_connection(self.source_conn_id).extra_dejson["url"],
+                target_url=target,
+                api_key=api.password,
+                mode=self.mode,
+                events=int(self.events),
+                seed=int(self.seed),
+                track_inds=True,
+                rate=float(self.rate) if self.rate not in (None, "", "None") else None,
+            )
+        )
         self.log.info("%s", summary)
         if summary.accepted == 0:
-            raise AirflowException(f"the API accepted no {self.mode} events of {summary.sent}: {summary.rejected_reasons[:3]}")
+            raise AirflowException(
+                f"the API accepted no {self.mode} events of {summary.sent}: {summary.rejected_reasons[:3]}"
+            )
         key = run_record_key(context["run_id"], f"accepted-{self.mode}")
-        S3Hook(aws_conn_id=self.aws_conn_id).load_bytes(orjson.dumps(sorted(summary.accepted_inds or ())), key,
-                                                        bucket_name=self.bucket, replace=True)
+        S3Hook(aws_conn_id=self.aws_conn_id).load_bytes(
+            orjson.dumps(sorted(summary.accepted_inds or ())), key, bucket_name=self.bucket, replace=True
+        )
         context["ti"].xcom_push(key="accepted", value=summary.accepted)
         return {**summary.as_dict(), "accepted_inds_key": key}

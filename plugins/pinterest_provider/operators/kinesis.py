@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.sdk import BaseOperator
 
@@ -14,8 +15,14 @@ class KinesisCreateStreamsOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("stream_names",)
 
-    def __init__(self, *, stream_names: Sequence[str], shard_count: int = 1, aws_conn_id: str | None = "aws_default",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        stream_names: Sequence[str],
+        shard_count: int = 1,
+        aws_conn_id: str | None = "aws_default",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.stream_names = stream_names
         self.shard_count = shard_count

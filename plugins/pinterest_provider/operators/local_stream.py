@@ -28,8 +28,16 @@ class LocalStreamJobStartOperator(BaseOperator):
         self.timeout_s = timeout_s
 
     def execute(self, context) -> str:
-        command = [sys.executable, "-m", "local_platform", "up", "--instance", self.platform_instance,
-                   "--services", "stream"]
+        command = [
+            sys.executable,
+            "-m",
+            "local_platform",
+            "up",
+            "--instance",
+            self.platform_instance,
+            "--services",
+            "stream",
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout_s)
         self.log.info("%s", result.stdout.strip())
         if result.returncode != 0:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException
@@ -36,8 +37,15 @@ class KinesisRecordsArrivedSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("stream_names", "min_records", "since")
 
-    def __init__(self, *, stream_names: Sequence[str], min_records: int | str, since: str,
-                 aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        stream_names: Sequence[str],
+        min_records: int | str,
+        since: str,
+        aws_conn_id: str | None = "aws_default",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.stream_names = stream_names
         self.min_records = min_records

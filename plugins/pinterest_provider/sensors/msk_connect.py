@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException
@@ -30,7 +31,9 @@ class MskConnectorRunningSensor(BaseSensorOperator):
         state = description.get("connectorState")
         if state in {"FAILED", "DELETING"}:
             reason = description.get("stateDescription", {})
-            raise AirflowFailException(f"MSK Connect connector {self.connector_name} is {state}: "
-                                       f"{reason.get('code', '')} {reason.get('message', '')}".strip())
+            raise AirflowFailException(
+                f"MSK Connect connector {self.connector_name} is {state}: "
+                f"{reason.get('code', '')} {reason.get('message', '')}".strip()
+            )
         self.log.info("connector %s is %s", self.connector_name, state)
         return state == "RUNNING"
