@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
+# Two whole runs in one fixture: slow on a loaded 2-core machine, so more than the suite-wide 900 s.
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 LOGICAL_DATE = "2026-11-20T00:00:00+00:00"
 CONF = {"events": 300, "stream_events": 60, "seed": 11}
 
