@@ -1,7 +1,7 @@
 """The one specification of the three source tables (spec §2): keys, columns, types, ranges and closed value sets.
 
 The source generator's SQL tables and the Spark source schemas are derived from it; the ingest API's validation
-and the OpenAPI document are checked against it by tests/test_table_spec.py. Plain data: importing this pulls in
+and the OpenAPI document are checked against it by tests/pinterest/test_tables.py. Plain data: importing this pulls in
 neither pydantic, SQLAlchemy nor Spark.
 """
 

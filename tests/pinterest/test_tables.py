@@ -11,7 +11,7 @@ import yaml
 from include.pinterest.records import validation_problem
 from include.pinterest.tables import TABLE_SPECS, Column
 
-OPENAPI = Path(__file__).resolve().parents[1] / "include" / "openapi" / "ingest-api.yaml"
+OPENAPI = Path(__file__).resolve().parents[2] / "include" / "openapi" / "ingest-api.yaml"
 ROW_SCHEMAS = {"pin": "PinRow", "geo": "GeoRow", "user": "UserRow"}
 EXAMPLES = {"integer": 1, "number": 0.5, "text": "x", "datetime": "2020-08-28 03:52:47"}
 
