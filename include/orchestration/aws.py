@@ -50,6 +50,7 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
         durable=True,
         trigger_rule="none_failed",
         outlets=[*silver, *gold],
+        max_active_tis_per_dag=1,  # one writer of silver/gold at a time, across runs and backfills
         pre_execute=stage_gate("batch"),
         doc_md="The Databricks job `<prefix>-batch` (include/aws/databricks/jobs.json): clean -> analyse -> report.",
     )

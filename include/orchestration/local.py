@@ -65,6 +65,7 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
             env=env,
             append_env=True,
             outlets=outlets[step],
+            max_active_tis_per_dag=1,  # one writer of silver/gold at a time, across runs and backfills
             execution_timeout=timedelta(minutes=30),
             pre_execute=stage_gate("batch") if step == "clean" else None,
             trigger_rule="none_failed" if step == "clean" else "all_success",  # batch may rerun on old bronze

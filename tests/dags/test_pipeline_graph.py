@@ -96,3 +96,11 @@ def test_every_aws_task_uses_the_pipelines_aws_connection(monkeypatch, profile):
     dag = _dag(monkeypatch, profile)
     used = {task.task_id: task.aws_conn_id for task in dag.tasks if hasattr(task, "aws_conn_id")}
     assert used and set(used.values()) == {"pinterest_aws"}, used
+
+
+@pytest.mark.parametrize("profile", ["local", "aws"])
+def test_the_batch_writers_never_run_twice_at_once_across_runs(monkeypatch, profile):
+    """max_active_runs covers scheduled runs only; a backfill beside them must not add a second writer."""
+    dag = _dag(monkeypatch, profile)
+    writers = [task for task in dag.tasks if task.task_group and task.task_group.group_id == "batch"]
+    assert writers and all(task.max_active_tis_per_dag == 1 for task in writers)
