@@ -32,7 +32,7 @@ install_venv() {
   .venv/bin/pip install -q --upgrade pip wheel
   .venv/bin/pip install -q -r requirements-local.txt -c constraints/local-3.11.txt
   # The project itself, editable: every import root of pyproject.toml resolves from any folder and process.
-  .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  PYTHONWARNINGS=ignore .venv/bin/pip install -q --no-deps --no-build-isolation -e .  # quiet: setuptools calls its pyproject support beta
 }
 step venv requirements-local.txt constraints/local-3.11.txt pyproject.toml -- install_venv
 step jars platform/jars/pom.xml -- mvn -q -B -f platform/jars/pom.xml package

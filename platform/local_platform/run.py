@@ -18,6 +18,7 @@ import boto3
 import httpx
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from include.pinterest.lake import Lake
 from include.pinterest.settings import TABLES, Settings
@@ -35,8 +36,21 @@ def api_client(instance: Instance) -> httpx.Client:
     token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=30)
     token.raise_for_status()
     return httpx.Client(
-        base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=30
+        base_url=f"{base}/api/v2", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=60
     )
+
+
+@retry(
+    retry=retry_if_exception_type(httpx.TransportError),
+    wait=wait_exponential(max=20),
+    stop=stop_after_attempt(6),
+    reraise=True,
+)
+def _get_json(api: httpx.Client, path: str, **params) -> dict:
+    """GET from Airflow's API, retried on timeouts and dropped connections (a busy 2-core machine has them)."""
+    response = api.get(path, params=params or None)
+    response.raise_for_status()
+    return response.json()
 
 
 def wait_for_dag(api: httpx.Client, timeout_s: float = 180) -> None:
@@ -54,7 +68,7 @@ def wait_for_dag(api: httpx.Client, timeout_s: float = 180) -> None:
 
 def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
     """Follow today's run when the scheduler already started one (after `make up` it does), else trigger one."""
-    active = api.get(f"/dags/{DAG_ID}/dagRuns", params={"state": ["queued", "running"]}).json()["dag_runs"]
+    active = _get_json(api, f"/dags/{DAG_ID}/dagRuns", state=["queued", "running"])["dag_runs"]
     if active:
         run_id = active[0]["dag_run_id"]
         print(f"Following {DAG_ID} run {run_id}, already started by the scheduler", end="")
@@ -69,10 +83,8 @@ def trigger_and_wait(api: httpx.Client, conf: dict) -> dict:
     print(f"; waiting (live in the UI: {str(api.base_url).removesuffix('/api/v2/')})")
     deadline, shown = time.monotonic() + RUN_TIMEOUT_S, {}
     while time.monotonic() < deadline:
-        run = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()
-        for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()[
-            "task_instances"
-        ]:
+        run = _get_json(api, f"/dags/{DAG_ID}/dagRuns/{run_id}")
+        for ti in _get_json(api, f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", limit=100)["task_instances"]:
             if (
                 ti["state"] in {"success", "failed", "upstream_failed", "skipped"}
                 and shown.get(ti["task_id"]) != ti["state"]
