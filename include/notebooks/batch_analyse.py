@@ -8,26 +8,21 @@
 
 # COMMAND ----------
 
-# Databricks runs this file in include/notebooks/ of the job's Git checkout; there the checkout's root (which holds
-# the `include` package) goes on the path. Locally the project is installed (pyproject.toml): nothing to do.
+# Databricks runs this file in include/notebooks/ of the job's Git checkout, whose root holds the `include`
+# package; locally the project is installed (pyproject.toml) and this does nothing.
 import os
 import sys
 
-"DATABRICKS_RUNTIME_VERSION" in os.environ and sys.path.append(os.path.abspath("../.."))
+if "DATABRICKS_RUNTIME_VERSION" in os.environ:
+    sys.path.append(os.path.abspath("../.."))
 
-from include.pinterest.lake import Lake
-from include.pinterest.notebook import notebook_parameters
 from include.pinterest.spark import jobs
-from include.pinterest.spark.session import build_spark
 
-parameters = notebook_parameters(
+spark, lake = jobs.batch_notebook(
     "Silver to gold: check data quality, then rewrite the nine gold tables of the analyses.",
     globals(),
-    lake_root=None,
-    topic_prefix=None,
+    "pinterest-batch-analyse",
 )
-lake = Lake(root=parameters["lake_root"], topic_prefix=parameters["topic_prefix"])
-spark = build_spark("pinterest-batch-analyse")
 
 # COMMAND ----------
 

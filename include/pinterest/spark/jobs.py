@@ -7,16 +7,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pyspark.sql import DataFrame, SparkSession
 
 from include.pinterest.lake import Lake
+from include.pinterest.notebook import notebook_parameters
 from include.pinterest.settings import TABLES
 from include.pinterest.spark.analyses import all_analyses
 from include.pinterest.spark.quality import RuleResult, check_quality
 from include.pinterest.spark.report import write_report
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
+from include.pinterest.spark.session import build_spark
 from include.pinterest.spark.silver import BronzeRun, bronze_to_silver, ensure_delta_table
 
 # Most of a small batch's time is per-job and per-commit latency, not CPU: running the three tables (and the
 # nine gold writes) side by side overlaps those waits. Three threads keep a 2-core machine busy without thrashing.
 PARALLEL_TABLES = 3
+
+
+def batch_notebook(description: str, notebook_globals: dict, app_name: str) -> tuple[SparkSession, Lake]:
+    """What every batch notebook starts with: its parameters (``lake_root``, ``topic_prefix``), its session."""
+    parameters = notebook_parameters(description, notebook_globals, lake_root=None, topic_prefix=None)
+    return build_spark(app_name), Lake(root=parameters["lake_root"], topic_prefix=parameters["topic_prefix"])
 
 
 def run_clean(spark: SparkSession, lake: Lake, max_files_per_trigger: int | None = None) -> dict[str, BronzeRun]:
