@@ -94,7 +94,7 @@ def test_batch_mode_posts_three_topics_with_the_key(source_url, serve) -> None:
     summary = Emulator(config(source_url, server.url)).run()
     assert (summary.sent, summary.accepted, summary.rejected, summary.failed) == (100, 100, 0, 0)
     assert set(summary.per_topic) == {"pinterest.pin", "pinterest.geo", "pinterest.user"}
-    method, path, body, headers = server.requests[0]
+    method, _path, body, headers = server.requests[0]
     assert method == "POST" and headers["x-api-key"] == "k"
     assert headers["content-type"] == "application/vnd.kafka.json.v2+json"
     record = body["records"][0]

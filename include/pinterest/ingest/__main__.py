@@ -21,8 +21,9 @@ def main() -> int:
         return 2
     app = create_app(settings)
     # uvloop and httptools when installed; the app writes its own access log lines.
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-                loop="auto", http="auto")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, access_log=False, log_config=None, loop="auto", http="auto"
+    )
     return 0
 
 
