@@ -94,7 +94,7 @@ def test_batch_run_lands_every_accepted_post_in_kafka(platform_env, pipeline, so
 
 
 def test_invalid_record_is_answered_and_dead_lettered(platform_env, pipeline) -> None:
-    dlq = f"{pipeline.topic_prefix}.dlq"
+    dlq = pipeline.dlq_topic
     start = _end_offsets(platform_env["KAFKA_BOOTSTRAP_SERVERS"], dlq)
     marker = f"integration-{time.time_ns()}"
     response = httpx.post(f"{platform_env['INGEST_API_URL']}/topics/{pipeline.topic('user')}",
