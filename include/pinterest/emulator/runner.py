@@ -17,6 +17,7 @@ import logging
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -201,17 +202,18 @@ class Emulator:
             progress.update(len(batch))
 
     def _tally(self, batch: Sequence[Post], outcomes: dict[str, Results], summary: RunSummary) -> None:
+        """Count per topic and per event (an event is accepted when all three of its records are)."""
         for table, outcome in outcomes.items():
-            for result in outcome:
-                summary.count(self._names[table], "accepted" if result is None else result[0])
-        for position, post in enumerate(batch):
-            results = [outcomes[t][position] for t in TABLES]
-            kinds = {r[0] for r in results if r is not None}
-            if not kinds:
+            for kind, n in Counter("accepted" if result is None else result[0] for result in outcome).items():
+                summary.count(self._names[table], kind, n)
+        for post, results in zip(batch, zip(*outcomes.values(), strict=True), strict=True):
+            if not any(results):
                 summary.accepted += 1
                 if summary.accepted_inds is not None:
                     summary.accepted_inds.add(post.ind)
-            elif "rejected" in kinds:
+                continue
+            kinds = {r[0] for r in results if r is not None}
+            if "rejected" in kinds:
                 summary.rejected += 1
             else:
                 summary.failed += 1
