@@ -169,9 +169,22 @@ def raw_producer_run(
     }
 
 
-def direct_kinesis_run(endpoint: str, source_url: str, events: int, settings: Settings) -> float:
-    """Events/s of boto3 PutRecords straight to the endpoint: same batches and requests in flight as the API run."""
-    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
+def fresh_streams(kinesis: Any, settings: Settings) -> None:
+    """Delete and recreate the streams: kinesis-mock rewrites its whole state every few seconds, so records
+    left by earlier runs slow down (on a loaded machine: starve) the run being measured."""
+    present = set(kinesis.list_streams()["StreamNames"])
+    for stream in settings.streams:
+        if stream in present:
+            kinesis.delete_stream(StreamName=stream)
+            kinesis.get_waiter("stream_not_exists").wait(
+                StreamName=stream, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+    ensure_streams(kinesis, settings)
+
+
+def direct_kinesis_run(kinesis: Any, source_url: str, events: int, settings: Settings, duration_s: float) -> float:
+    """Events/s of boto3 PutRecords straight to the endpoint: same batches and requests in flight as the API
+    run, and like it stopped after ``duration_s`` (batches not started by then are not sent or counted)."""
     posts = sample_posts(source_url, events, seed=44)
     batches = [
         (
@@ -185,19 +198,22 @@ def direct_kinesis_run(endpoint: str, source_url: str, events: int, settings: Se
         for table in TABLES
     ]
 
-    def put(stream: str, entries: list[dict[str, Any]]) -> None:
+    def put(stream: str, entries: list[dict[str, Any]]) -> int:
+        if time.perf_counter() - started > duration_s:
+            return 0
+        sent = len(entries)
         for _ in range(20):  # throttled records go again, as the emulator does through the API
             answer = kinesis.put_records(StreamName=stream, Records=entries)
             entries = [e for e, r in zip(entries, answer["Records"], strict=True) if r.get("ErrorCode")]
             if not entries:
-                return
+                return sent
             time.sleep(0.2)
         raise RuntimeError(f"{len(entries)} records still throttled on {stream}")
 
     started = time.perf_counter()
     with ThreadPoolExecutor(STREAM_CONCURRENCY * len(TABLES)) as pool:
-        list(pool.map(lambda batch: put(*batch), batches))
-    return events / (time.perf_counter() - started)
+        records = sum(pool.map(lambda batch: put(*batch), batches))
+    return records / len(TABLES) / (time.perf_counter() - started)
 
 
 def emulator_peak_rss_mb(env: dict[str, str], source_url: str, events: int) -> float:
@@ -234,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="events through the API and the raw producer")
     parser.add_argument("--stream-events", type=int, default=5_000, help="events through the API into Kinesis")
+    parser.add_argument("--stream-seconds", type=float, default=60.0, help="at most this long per stream run")
     parser.add_argument("--grid-events", type=int, default=30_000, help="at most this many events per grid cell")
     parser.add_argument("--grid-seconds", type=float, default=10.0, help="at most this long per grid cell")
     parser.add_argument("--warmup-events", type=int, default=20_000, help="events of the warm-up runs (not measured)")
@@ -303,10 +320,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  grid {batch_size:>3} records x {concurrency} in flight: {grid[-1]}", flush=True)
 
         print(f"{args.stream_events:,} events through the API into Kinesis, then straight to Kinesis ...", flush=True)
+        kinesis = boto3.client("kinesis", endpoint_url=env["KINESIS_ENDPOINT_URL"])
+        fresh_streams(kinesis, settings)
         stream = api_run(
-            env, meter, large_url, "stream", STREAM_BATCH_SIZE, STREAM_CONCURRENCY, events=args.stream_events
+            env,
+            meter,
+            large_url,
+            "stream",
+            STREAM_BATCH_SIZE,
+            STREAM_CONCURRENCY,
+            events=args.stream_events,
+            duration_s=args.stream_seconds,
         )
-        direct = direct_kinesis_run(env["KINESIS_ENDPOINT_URL"], large_url, args.stream_events, settings)
+        fresh_streams(kinesis, settings)
+        direct = direct_kinesis_run(kinesis, large_url, args.stream_events, settings, args.stream_seconds)
         print(f"  API {stream['events_per_s']:,.0f} events/s, direct {direct:,.0f} events/s", flush=True)
         print("emulator memory with 10k and 1M sources ...", flush=True)
         rss_small = emulator_peak_rss_mb(env, small_url, args.rss_events)
@@ -340,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             "stream_concurrency": STREAM_CONCURRENCY,
             "grid_events": args.grid_events,
             "grid_seconds": args.grid_seconds,
+            "warmup_events": args.warmup_events,
+            "stream_seconds": args.stream_seconds,
             "api_workers": int(os.environ.get("INGEST_API_WORKERS", "2")),
             "api_failed": api["failed"],
             "api_rejected": api["rejected"],
