@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from include.pinterest.ingest import ConfigError, IngestSettings, create_app
-from include.pinterest.ingest.app import access_log
+from include.pinterest.ingest.logs import access_log
 from tests.ingestion.conftest import API_KEY
 from tests.ingestion.fakes import FakeKinesis, FakeProducer
 from tests.ingestion.test_records import GEO, PIN, USER
@@ -53,7 +53,7 @@ def test_invalid_records_get_42201_and_go_to_the_dead_letter_topic(client: TestC
     assert offsets[0]["error_code"] is None
     assert [o["error_code"] for o in offsets[1:]] == [42201, 42201, 42201]
     assert "field 'age'" in offsets[1]["error"]
-    assert "field 'value': is required" == offsets[2]["error"]
+    assert offsets[2]["error"] == "field 'value': is required"
     assert len(producer.on("pinterest.user")) == 1
     dead = [orjson.loads(m.value) for m in producer.on("pinterest.dlq")]
     assert [d["source"] for d in dead] == ["pinterest.user"] * 3
@@ -147,8 +147,11 @@ def test_auth_is_required_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_health_reports_both_backends(client: TestClient, producer: FakeProducer, kinesis: FakeKinesis) -> None:
-    assert client.get("/health").json() == {"status": "ok", "kafka": {"reachable": True},
-                                            "kinesis": {"reachable": True}}
+    assert client.get("/health").json() == {
+        "status": "ok",
+        "kafka": {"reachable": True},
+        "kinesis": {"reachable": True},
+    }
     kinesis.unreachable = True
     response = client.get("/health")
     assert response.status_code == 503 and response.json()["status"] == "degraded"
@@ -186,8 +189,9 @@ def test_put_record_stores_the_json_of_data(client: TestClient, kinesis: FakeKin
     assert json.loads(data) == GEO and key == "7"
 
 
-def test_put_record_invalid_is_422_and_dead_lettered(client: TestClient, producer: FakeProducer,
-                                                      kinesis: FakeKinesis) -> None:
+def test_put_record_invalid_is_422_and_dead_lettered(
+    client: TestClient, producer: FakeProducer, kinesis: FakeKinesis
+) -> None:
     body = {"Data": {**GEO, "latitude": 100}, "PartitionKey": "7"}
     response = client.put("/streams/streaming-pinterest-geo/record", content=orjson.dumps(body), headers=JSON)
     assert (response.status_code, response.json()["error_code"]) == (422, 42201)
@@ -202,12 +206,16 @@ def test_put_record_stream_name_must_match(client: TestClient) -> None:
     assert response.status_code == 422 and "StreamName" in response.json()["message"]
 
 
-def test_put_records_mixes_results_in_order(client: TestClient, producer: FakeProducer,
-                                            kinesis: FakeKinesis) -> None:
-    records = [{"Data": USER, "PartitionKey": "7"}, {"Data": {**USER, "age": -1}, "PartitionKey": "8"},
-               {"Data": USER}, {"Data": {**USER, "ind": 9}, "PartitionKey": "9"}]
-    response = client.put("/streams/streaming-pinterest-user/records", content=orjson.dumps({"Records": records}),
-                          headers=JSON)
+def test_put_records_mixes_results_in_order(client: TestClient, producer: FakeProducer, kinesis: FakeKinesis) -> None:
+    records = [
+        {"Data": USER, "PartitionKey": "7"},
+        {"Data": {**USER, "age": -1}, "PartitionKey": "8"},
+        {"Data": USER},
+        {"Data": {**USER, "ind": 9}, "PartitionKey": "9"},
+    ]
+    response = client.put(
+        "/streams/streaming-pinterest-user/records", content=orjson.dumps({"Records": records}), headers=JSON
+    )
     body = response.json()
     assert response.status_code == 200 and body["FailedRecordCount"] == 2
     assert [bool(r.get("SequenceNumber")) for r in body["Records"]] == [True, False, False, True]
@@ -222,16 +230,19 @@ def test_put_records_limits_and_kinesis_outage(client: TestClient, kinesis: Fake
     url = "/streams/streaming-pinterest-user/records"
     too_many = {"Records": [{"Data": USER, "PartitionKey": "7"}] * 501}
     assert client.put(url, content=orjson.dumps(too_many), headers=JSON).status_code == 413
-    assert client.put(url, content=orjson.dumps({"Records": [{"Data": USER, "PartitionKey": "7"}]}),
-                      headers=KAFKA).status_code == 415
+    assert (
+        client.put(
+            url, content=orjson.dumps({"Records": [{"Data": USER, "PartitionKey": "7"}]}), headers=KAFKA
+        ).status_code
+        == 415
+    )
     kinesis.unreachable = True
     response = client.put(url, content=orjson.dumps({"Records": [{"Data": USER, "PartitionKey": "7"}]}), headers=JSON)
     assert (response.status_code, response.json()["error_code"]) == (503, 50302)
     assert response.headers["retry-after"] == "1"
 
 
-def test_one_access_log_line_per_request_without_the_key(client: TestClient,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_one_access_log_line_per_request_without_the_key(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger=access_log.name):
         produce(client, "pinterest.geo", [{"value": GEO}, {"value": GEO}])
     [record] = [r for r in caplog.records if r.name == access_log.name]
@@ -239,3 +250,11 @@ def test_one_access_log_line_per_request_without_the_key(client: TestClient,
     assert record.fields["status"] == 200 and record.fields["records"] == 2
     assert record.fields["duration_ms"] >= 0
     assert API_KEY not in caplog.text
+
+
+def test_405_lists_every_method_of_the_resource(client: TestClient) -> None:
+    response = client.options("/streams/streaming-pinterest-pin")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, POST"
+    assert response.json()["error_code"] == 40500
+    assert client.patch("/topics/pinterest.pin").headers["allow"] == "POST"

@@ -21,10 +21,24 @@ Script = Callable[[str, str, dict, int], tuple[int, dict[str, str], dict]]
 
 def accept_all(method: str, path: str, body: dict, _nth: int) -> tuple[int, dict[str, str], dict]:
     if method == "POST":
-        return 200, {}, {"offsets": [{"partition": 0, "offset": i, "error_code": None, "error": None}
-                                     for i, _ in enumerate(body["records"])]}
-    return 200, {}, {"FailedRecordCount": 0,
-                     "Records": [{"SequenceNumber": str(i), "ShardId": "s"} for i, _ in enumerate(body["Records"])]}
+        return (
+            200,
+            {},
+            {
+                "offsets": [
+                    {"partition": 0, "offset": i, "error_code": None, "error": None}
+                    for i, _ in enumerate(body["records"])
+                ]
+            },
+        )
+    return (
+        200,
+        {},
+        {
+            "FailedRecordCount": 0,
+            "Records": [{"SequenceNumber": str(i), "ShardId": "s"} for i, _ in enumerate(body["Records"])],
+        },
+    )
 
 
 class ScriptedServer:
@@ -71,8 +85,18 @@ class ScriptedServer:
 
 
 def config(source_url: str, target_url: str, **overrides) -> EmulatorConfig:
-    defaults = dict(source_url=source_url, target_url=target_url, api_key="k", events=100, batch_size=50,
-                    concurrency=2, backoff_base_s=0.01, backoff_cap_s=0.05, timeout_s=5, track_inds=True)
+    defaults = dict(
+        source_url=source_url,
+        target_url=target_url,
+        api_key="k",
+        events=100,
+        batch_size=50,
+        concurrency=2,
+        backoff_base_s=0.01,
+        backoff_cap_s=0.05,
+        timeout_s=5,
+        track_inds=True,
+    )
     return EmulatorConfig(**{**defaults, **overrides})
 
 
@@ -94,7 +118,7 @@ def test_batch_mode_posts_three_topics_with_the_key(source_url, serve) -> None:
     summary = Emulator(config(source_url, server.url)).run()
     assert (summary.sent, summary.accepted, summary.rejected, summary.failed) == (100, 100, 0, 0)
     assert set(summary.per_topic) == {"pinterest.pin", "pinterest.geo", "pinterest.user"}
-    method, path, body, headers = server.requests[0]
+    method, _path, body, headers = server.requests[0]
     assert method == "POST" and headers["x-api-key"] == "k"
     assert headers["content-type"] == "application/vnd.kafka.json.v2+json"
     record = body["records"][0]
@@ -143,7 +167,7 @@ def test_per_record_errors_count_as_rejected(source_url, serve) -> None:
 def test_connection_errors_retry_then_fail(source_url) -> None:
     summary = Emulator(config(source_url, "http://127.0.0.1:9", events=10, max_retries=2)).run()
     assert (summary.accepted, summary.failed, summary.retried) == (0, 10, 6)
-    assert "ConnectError" in summary.rejected_reasons[0]
+    assert "ClientConnectorError talking to the API" in summary.rejected_reasons[0]
 
 
 def test_stream_mode_retries_only_throttled_records(source_url, serve) -> None:
@@ -203,8 +227,13 @@ def test_reader_sequential_and_sampled(source_url) -> None:
 
 
 def test_config_rejects_bad_values(source_url) -> None:
-    for bad in ({"batch_size": 501}, {"events": 0}, {"mode": "both"}, {"rate": -1},
-                {"events": None, "duration_s": None}):
+    for bad in (
+        {"batch_size": 501},
+        {"events": 0},
+        {"mode": "both"},
+        {"rate": -1},
+        {"events": None, "duration_s": None},
+    ):
         with pytest.raises(ValueError):
             config(source_url, "http://127.0.0.1:1", **bad)
     with pytest.raises(ValueError, match="target_url"):
@@ -215,8 +244,20 @@ def test_config_rejects_bad_values(source_url) -> None:
 def test_cli_reads_the_key_from_the_environment(source_url, serve, monkeypatch, capsys) -> None:
     server = serve(accept_all)
     monkeypatch.setenv("INGEST_API_KEY", "from-env")
-    code = emulator_cli(["--source-url", source_url, "--target-url", server.url, "--events", "30",
-                         "--batch-size", "10", "--sampling", "sequential"])
+    code = emulator_cli(
+        [
+            "--source-url",
+            source_url,
+            "--target-url",
+            server.url,
+            "--events",
+            "30",
+            "--batch-size",
+            "10",
+            "--sampling",
+            "sequential",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["accepted"] == 30
     assert {headers["x-api-key"] for *_, headers in server.requests} == {"from-env"}

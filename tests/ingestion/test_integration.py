@@ -52,8 +52,14 @@ def _consume(bootstrap: str, topic: str, start: dict[int, int]) -> Iterator[dict
     todo = {p: end[p] for p in end if end[p] > start.get(p, 0)}
     if not todo:
         return
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "ingestion-tests", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "ingestion-tests",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     consumer.assign([TopicPartition(topic, p, start.get(p, 0)) for p in todo])
     deadline = time.monotonic() + 120
     try:
@@ -72,14 +78,23 @@ def _consume(bootstrap: str, topic: str, start: dict[int, int]) -> Iterator[dict
 
 
 def _inds_in_kafka(env: dict[str, str], pipeline: Settings, starts: dict[str, dict[int, int]]) -> dict[str, set[int]]:
-    return {table: {row[KEY_FIELD[table]] for row in _consume(env["KAFKA_BOOTSTRAP_SERVERS"], pipeline.topic(table),
-                                                              starts[table])}
-            for table in TABLES}
+    return {
+        table: {
+            row[KEY_FIELD[table]]
+            for row in _consume(env["KAFKA_BOOTSTRAP_SERVERS"], pipeline.topic(table), starts[table])
+        }
+        for table in TABLES
+    }
 
 
 def _run(env: dict[str, str], source_url: str, **overrides) -> RunSummary:
-    config = EmulatorConfig(source_url=source_url, target_url=env["INGEST_API_URL"], api_key=env["INGEST_API_KEY"],
-                            track_inds=True, **overrides)
+    config = EmulatorConfig(
+        source_url=source_url,
+        target_url=env["INGEST_API_URL"],
+        api_key=env["INGEST_API_KEY"],
+        track_inds=True,
+        **overrides,
+    )
     return Emulator(config).run()
 
 
@@ -94,19 +109,34 @@ def test_batch_run_lands_every_accepted_post_in_kafka(platform_env, pipeline, so
 
 
 def test_invalid_record_is_answered_and_dead_lettered(platform_env, pipeline) -> None:
-    dlq = f"{pipeline.topic_prefix}.dlq"
+    dlq = pipeline.dlq_topic
     start = _end_offsets(platform_env["KAFKA_BOOTSTRAP_SERVERS"], dlq)
     marker = f"integration-{time.time_ns()}"
-    response = httpx.post(f"{platform_env['INGEST_API_URL']}/topics/{pipeline.topic('user')}",
-                          headers={"x-api-key": platform_env["INGEST_API_KEY"],
-                                   "content-type": "application/vnd.kafka.json.v2+json"},
-                          json={"records": [{"value": {"ind": 1, "first_name": marker, "last_name": "x",
-                                                       "age": "old", "date_joined": "2016-01-01 00:00:00"}}]},
-                          timeout=30)
+    response = httpx.post(
+        f"{platform_env['INGEST_API_URL']}/topics/{pipeline.topic('user')}",
+        headers={"x-api-key": platform_env["INGEST_API_KEY"], "content-type": "application/vnd.kafka.json.v2+json"},
+        json={
+            "records": [
+                {
+                    "value": {
+                        "ind": 1,
+                        "first_name": marker,
+                        "last_name": "x",
+                        "age": "old",
+                        "date_joined": "2016-01-01 00:00:00",
+                    }
+                }
+            ]
+        },
+        timeout=30,
+    )
     assert response.status_code == 200
     assert response.json()["offsets"][0]["error_code"] == 42201
-    dead = [m for m in _consume(platform_env["KAFKA_BOOTSTRAP_SERVERS"], dlq, start)
-            if m["payload"]["value"]["first_name"] == marker]
+    dead = [
+        m
+        for m in _consume(platform_env["KAFKA_BOOTSTRAP_SERVERS"], dlq, start)
+        if m["payload"]["value"]["first_name"] == marker
+    ]
     assert len(dead) == 1 and "field 'age'" in dead[0]["reason"]
 
 
@@ -119,8 +149,9 @@ def test_stream_run_lands_every_accepted_post_in_kinesis(platform_env, pipeline,
         stream = pipeline.stream(table)
         inds: set[int] = set()
         for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-            iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                                  ShardIteratorType="AT_TIMESTAMP", Timestamp=started)["ShardIterator"]
+            iterator = kinesis.get_shard_iterator(
+                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="AT_TIMESTAMP", Timestamp=started
+            )["ShardIterator"]
             while iterator:
                 page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
                 inds |= {orjson.loads(r["Data"])[KEY_FIELD[table]] for r in page["Records"]}
@@ -146,8 +177,16 @@ def test_broker_outage_loses_no_acknowledged_post(platform_env, platform_control
     chaos = threading.Thread(target=break_the_broker)
     chaos.start()
     try:
-        summary = _run(platform_env, source_url, events=100_000, batch_size=500, concurrency=4, max_retries=40,
-                       backoff_cap_s=2.0, timeout_s=90)
+        summary = _run(
+            platform_env,
+            source_url,
+            events=100_000,
+            batch_size=500,
+            concurrency=4,
+            max_retries=40,
+            backoff_cap_s=2.0,
+            timeout_s=90,
+        )
     finally:
         chaos.join()
     assert outage["restarted"] - outage["stopped"] >= 10

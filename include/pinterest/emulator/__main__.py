@@ -19,10 +19,14 @@ from include.pinterest.source.generator import default_source_url
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.pinterest.emulator", description=__doc__)
-    parser.add_argument("--source-url", default=default_source_url(),
-                        help="SQLAlchemy URL of the source (default: %(default)s)")
-    parser.add_argument("--target-url", default=os.environ.get("INGEST_API_URL", "http://127.0.0.1:8082"),
-                        help="base URL of the API, an API Gateway stage or a REST proxy (default: %(default)s)")
+    parser.add_argument(
+        "--source-url", default=default_source_url(), help="SQLAlchemy URL of the source (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--target-url",
+        default=os.environ.get("INGEST_API_URL", "http://127.0.0.1:8082"),
+        help="base URL of the API, an API Gateway stage or a REST proxy (default: %(default)s)",
+    )
     parser.add_argument("--mode", choices=["batch", "stream"], default="batch")
     parser.add_argument("--sampling", choices=["random", "sequential"], default="random")
     parser.add_argument("--seed", type=int, default=42)
@@ -37,10 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = EmulatorConfig(
-            source_url=args.source_url, target_url=args.target_url, api_key=os.environ.get("INGEST_API_KEY"),
-            mode=args.mode, sampling=args.sampling, seed=args.seed, events=args.events, duration_s=args.duration,
-            rate=args.rate, batch_size=args.batch_size, concurrency=args.concurrency,
-            max_retries=args.max_retries, timeout_s=args.timeout,
+            source_url=args.source_url,
+            target_url=args.target_url,
+            api_key=os.environ.get("INGEST_API_KEY"),
+            mode=args.mode,
+            sampling=args.sampling,
+            seed=args.seed,
+            events=args.events,
+            duration_s=args.duration,
+            rate=args.rate,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+            max_retries=args.max_retries,
+            timeout_s=args.timeout,
         )
     except ValueError as exc:
         parser.error(str(exc))

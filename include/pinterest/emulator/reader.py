@@ -46,15 +46,17 @@ class PostReader:
         self._engine = engine
         geo_columns = [c for c in geolocation_data.c if c.name != "ind"]
         user_columns = [c for c in user_data.c if c.name != "ind"]
-        # Plain str keys (SQLAlchemy names are str subclasses, which some JSON encoders refuse).
-        self._pin_keys = [str(c.name) for c in pinterest_data.c]
-        self._geo_keys = [(str(c.name), f"geo__{c.name}") for c in geo_columns]
-        self._user_keys = [(str(c.name), f"user__{c.name}") for c in user_columns]
+        # Plain str keys (SQLAlchemy names are str subclasses, which some JSON encoders refuse). Rows are
+        # read by position: the pin columns, then geo's, then user's (building dicts by name costs more).
+        self._pin_keys = tuple(str(c.name) for c in pinterest_data.c)
+        self._geo_keys = ("ind", *(str(c.name) for c in geo_columns))
+        self._user_keys = ("ind", *(str(c.name) for c in user_columns))
+        self._geo_end = len(self._pin_keys) + len(geo_columns)
         self._query: Select[Any] = (
             select(
                 *pinterest_data.c,
-                *(c.label(label) for c, (_, label) in zip(geo_columns, self._geo_keys, strict=True)),
-                *(c.label(label) for c, (_, label) in zip(user_columns, self._user_keys, strict=True)),
+                *(c.label(f"geo__{c.name}") for c in geo_columns),
+                *(c.label(f"user__{c.name}") for c in user_columns),
             )
             .join(geolocation_data, geolocation_data.c.ind == pinterest_data.c.index)
             .join(user_data, user_data.c.ind == pinterest_data.c.index)
@@ -88,19 +90,18 @@ class PostReader:
         with self._engine.connect() as conn:
             while True:
                 wanted = [rng.randint(low, high) for _ in range(batch_size)]
-                found = {
-                    row.index: self._post(row)
-                    for row in conn.execute(self._query.where(pinterest_data.c.index.in_(set(wanted))))
-                }
+                rows = conn.execute(self._query.where(pinterest_data.c.index.in_(set(wanted))))
+                found = {post.ind: post for post in map(self._post, rows)}
                 # Indexes missing from a source with gaps are skipped; the caller keeps counting.
                 yield [found[index] for index in wanted if index in found]
 
     def _post(self, row: Any) -> Post:
-        mapping = row._mapping
-        pin = {key: mapping[key] for key in self._pin_keys}
+        values = tuple(row)
+        pins, geo_end = len(self._pin_keys), self._geo_end
+        pin = dict(zip(self._pin_keys, values[:pins], strict=True))
         ind = pin["index"]
-        geo = {"ind": ind, **{key: _json_ready(mapping[label]) for key, label in self._geo_keys}}
-        user = {"ind": ind, **{key: _json_ready(mapping[label]) for key, label in self._user_keys}}
+        geo = dict(zip(self._geo_keys, (ind, *map(_json_ready, values[pins:geo_end])), strict=True))
+        user = dict(zip(self._user_keys, (ind, *map(_json_ready, values[geo_end:])), strict=True))
         return Post(ind, pin, geo, user)
 
 

@@ -33,10 +33,6 @@ class IngestSettings:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
 
-    @property
-    def dead_letter_topic(self) -> str:
-        return self.pipeline.dlq_topic
-
     @classmethod
     def from_env(cls) -> IngestSettings:
         auth = os.environ.get("INGEST_API_AUTH", "on").strip().lower()

@@ -9,6 +9,7 @@ down" (learnt from the error callback, cleared by a metadata probe).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -37,14 +38,15 @@ _TRANSIENT = {
 _UNKNOWN_TOPIC = {KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one of each is built per record on the hot path, and frozen dataclasses build slower.
+@dataclass(slots=True)
 class OutgoingMessage:
     topic: str
     key: bytes | None
     value: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
     """Where a message landed, or why it did not (``transient`` faults are worth retrying)."""
 
@@ -91,7 +93,7 @@ def producer_config(bootstrap: str, delivery_timeout_ms: int) -> dict[str, Any]:
 class _Batch:
     """Collects the delivery reports of one request and completes its future after the last one."""
 
-    __slots__ = ("results", "pending", "future", "loop", "lock")
+    __slots__ = ("future", "lock", "loop", "pending", "results")
 
     def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
         self.results: list[Delivery | None] = [None] * size
@@ -155,11 +157,11 @@ class KafkaRecordProducer:
         if not messages:
             return []
         batch = _Batch(len(messages), self._loop)
-        produce = self._producer.produce
+        produce, report = self._producer.produce, batch.report
         for position, message in enumerate(messages):
             try:
-                produce(message.topic, message.value, message.key,
-                        on_delivery=lambda err, msg, p=position: batch.report(p, err, msg))
+                # functools.partial: one C-level call per delivery report instead of a lambda's extra frame.
+                produce(message.topic, message.value, message.key, on_delivery=functools.partial(report, position))
             except BufferError:
                 # Messages already queued still report; those not queued are marked failed here.
                 for rest in range(position, len(messages)):

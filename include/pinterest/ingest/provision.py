@@ -21,7 +21,7 @@ def ensure_topics(bootstrap: str, settings: Settings, partitions: int = 3) -> li
     wanted = [*settings.topics, settings.dlq_topic]
     missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted if t not in existing]
     created = []
-    for topic, future in (admin.create_topics(missing).items() if missing else []):
+    for topic, future in admin.create_topics(missing).items() if missing else []:
         try:
             future.result()
             created.append(topic)
