@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,7 +45,15 @@ def _check_datetime(value: str) -> str:
     return value
 
 
+def _refuse_boolean(value: Any) -> Any:
+    """JSON ``false`` is not the integer 0 (``Literal[0, 1]`` alone takes ``False == 0``)."""
+    if isinstance(value, bool):
+        raise ValueError("must be the integer 0 or 1, not a boolean")
+    return value
+
+
 DateTimeText = Annotated[StrictStr, AfterValidator(_check_datetime)]
+Flag = Annotated[Literal[0, 1], BeforeValidator(_refuse_boolean)]
 Key = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -64,7 +73,7 @@ class PinRow(_Row):
     tag_list: StrictStr
     is_image_or_video: Literal[MEDIA_TYPES]  # type: ignore[valid-type]
     image_src: StrictStr
-    downloaded: Literal[0, 1]
+    downloaded: Flag
     save_location: StrictStr
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
 

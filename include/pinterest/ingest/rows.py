@@ -3,9 +3,7 @@
 The structs are derived from the pydantic models (field names, types, bounds, closed value sets and their
 own after-validators, such as the real-date check), so the rules have one home and run in C at about a
 microsecond per row. A refused record is explained by ``records`` (the message names the field and the
-rule). msgspec is the stricter of the two in one place, where the OpenAPI document is too: a JSON boolean
-is not the integer 0 or 1 (pydantic's ``Literal[0, 1]`` takes ``False == 0``); ``tests/ingestion/
-test_rows.py`` holds the structs to never being looser. A check leaves the client's bytes untouched
+rule); ``tests/pinterest/ingest/test_rows.py`` holds the structs to never being looser than ``records``. A check leaves the client's bytes untouched
 (``msgspec.Raw``), so what reaches Kafka and Kinesis is the row exactly as it was sent and validated.
 """
 

@@ -11,9 +11,9 @@ from starlette.testclient import TestClient
 
 from include.pinterest.ingest import ConfigError, IngestSettings, create_app
 from include.pinterest.ingest.logs import access_log
-from tests.ingestion.conftest import API_KEY
-from tests.ingestion.fakes import FakeKinesis, FakeProducer
-from tests.ingestion.test_records import GEO, PIN, USER
+from tests.pinterest.conftest import API_KEY
+from tests.pinterest.ingest.fakes import FakeKinesis, FakeProducer
+from tests.pinterest.ingest.test_records import GEO, PIN, USER
 
 KAFKA = {"content-type": "application/vnd.kafka.json.v2+json"}
 JSON = {"content-type": "application/json"}

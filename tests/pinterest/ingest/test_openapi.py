@@ -14,10 +14,10 @@ from schemathesis.checks import CHECKS, load_all_checks, negative_data_rejection
 
 from include.pinterest.ingest import IngestSettings, create_app
 from include.pinterest.settings import Settings
-from tests.ingestion.conftest import API_KEY
-from tests.ingestion.fakes import FakeKinesis, FakeProducer
+from tests.pinterest.conftest import API_KEY
+from tests.pinterest.ingest.fakes import FakeKinesis, FakeProducer
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "include" / "openapi" / "ingest-api.yaml"
+DOCUMENT = Path(__file__).resolve().parents[3] / "include" / "openapi" / "ingest-api.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 

@@ -15,7 +15,7 @@ with warnings.catch_warnings():  # starlette suggests httpx2, which is not in th
 from include.pinterest.ingest import IngestSettings, create_app
 from include.pinterest.settings import Settings
 from include.pinterest.source import write_source
-from tests.ingestion.fakes import FakeKinesis, FakeProducer
+from tests.pinterest.ingest.fakes import FakeKinesis, FakeProducer
 
 API_KEY = "test-key-not-a-secret"
 

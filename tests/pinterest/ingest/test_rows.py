@@ -17,7 +17,7 @@ from include.pinterest.ingest.intake import PRODUCE_RECORDS, split_records
 from include.pinterest.ingest.rows import ROWS
 from include.pinterest.records import ROW_MODELS, validation_problem
 from include.pinterest.source import generate_posts
-from tests.ingestion.test_records import BROKEN_RULES, GEO, PIN, USER
+from tests.pinterest.ingest.test_records import BROKEN_RULES, GEO, PIN, USER
 
 ROW_OF = {"pin": PIN, "geo": GEO, "user": USER}
 
