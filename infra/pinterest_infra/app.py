@@ -54,7 +54,13 @@ def main() -> int:
             file=sys.stderr,
         )
     # Access-log delivery by bucket policy instead of the legacy log-delivery ACL (CDK's recommended flag).
-    app = App(context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True})
+    app = App(
+        context={
+            "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+            # Exports keep a stack from being deleted while another still imports from it (deploy order).
+            "@aws-cdk/core:defaultCrossStackReferences": "strong",
+        }
+    )
     build(app, config, BundleVersions.from_json(raw) if raw else None)
     app.synth()
     return 0

@@ -55,6 +55,8 @@ class DeployError(RuntimeError):
 class StackTool(Protocol):
     """What the deploy needs from the CDK CLI (a fake in the tests)."""
 
+    def bootstrap(self, account: str, region: str) -> None: ...
+
     def diff(self, stacks: list[str], versions: Mapping[str, str] | None) -> bool: ...
 
     def deploy(self, stacks: list[str], versions: Mapping[str, str] | None) -> None: ...
@@ -84,11 +86,23 @@ class CdkCli:
         env.pop("PINTEREST_MWAA_VERSIONS", None)
         if versions is not None:
             env["PINTEREST_MWAA_VERSIONS"] = json.dumps(dict(versions), sort_keys=True)
-        command = [str(self.cli), *args, "--app", f"{self.python} -m pinterest_infra.app", "--output", str(self.out)]
+        command = [
+            str(self.cli),
+            *args,
+            "--app",
+            f"{self.python} -m pinterest_infra.app",
+            "--output",
+            str(self.out),
+            "--no-notices",
+        ]
         code = subprocess.run(command, env=env, cwd=REPO).returncode
         if check and code != 0:
             raise DeployError(f"`cdk {args[0]}` failed (exit {code})")
         return code
+
+    def bootstrap(self, account: str, region: str) -> None:
+        """CDK's bootstrap stack (asset bucket and deploy roles); a no-op when it is already current."""
+        self._run(["bootstrap", f"aws://{account}/{region}"], None)
 
     def diff(self, stacks: list[str], versions: Mapping[str, str] | None) -> bool:
         """Print the diff; True when something would change (``--fail`` makes cdk exit 1 on a difference)."""
@@ -302,6 +316,8 @@ def deploy(
     names = config.stack_names
     core = [names[part] for part in CORE_STACKS]
     say = report.say
+    say(f"== 0/6 CDK bootstrap of aws://{config.account}/{config.region} (no-op when current)")
+    tool.bootstrap(config.account, config.region)
     say(f"== 1/6 stacks {', '.join(core)}: diff")
     core_changed = tool.diff(core, None)
     if core_changed:

@@ -121,9 +121,10 @@ class NetworkStack(Stack):
     """Two private subnets in two zones with egress, and the security group of every broker client."""
 
     def __init__(self, scope: Construct, cid: str, config: DeployConfig, **kwargs) -> None:
-        super().__init__(scope, cid, **kwargs)
         net = config.network
-        zones = list(net.availability_zones) or [f"{config.region}a", f"{config.region}b"]
+        self._zones = list(net.availability_zones) or [f"{config.region}a", f"{config.region}b"]
+        super().__init__(scope, cid, **kwargs)
+        zones = self._zones
         if net.existing:
             self.vpc = ec2.Vpc.from_vpc_attributes(
                 self,
@@ -164,6 +165,11 @@ class NetworkStack(Stack):
             self.security_group, ec2.Port.all_traffic(), "members of the platform reach each other (MWAA's rule)"
         )
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The configured zones: no context lookup (the templates synthesize offline, without an account)."""
+        return self._zones
         for index, subnet in enumerate(self.private_subnets):
             CfnOutput(self, f"PrivateSubnet{'AB'[index]}", value=subnet.subnet_id)
         CfnOutput(self, "SecurityGroupId", value=self.security_group.security_group_id)

@@ -119,6 +119,9 @@ class FakeCdk:
             sort_keys=True,
         )
 
+    def bootstrap(self, account, region):
+        self.calls.append(("bootstrap", (account, region), None))
+
     def diff(self, stacks, versions):
         self.calls.append(("diff", tuple(stacks), versions))
         return any(self.deployed.get(s) != self._inputs(s, versions) for s in stacks)
@@ -199,7 +202,7 @@ def test_deploy_twice_then_a_changed_bundle(moto_endpoint, aws_env, tmp_path, ca
     out1 = capsys.readouterr().out
     assert first.changed
     assert sorted(asked) == ["DATABRICKS_TOKEN", "PINTEREST_SOURCE_URL"]
-    assert [c[0] for c in cdk.calls] == ["diff", "deploy", "diff", "deploy"]
+    assert [c[0] for c in cdk.calls] == ["bootstrap", "diff", "deploy", "diff", "deploy"]
     s3, secrets = clients("s3"), clients("secretsmanager")
     versions = {key: s3.head_object(Bucket=config.source_bucket, Key=key)["VersionId"] for key in deploy.VERSION_KEYS}
     assert cdk.calls[-1] == ("deploy", ("pinterest-airflow",), versions), "MWAA is pointed at the uploaded versions"
@@ -224,7 +227,7 @@ def test_deploy_twice_then_a_changed_bundle(moto_endpoint, aws_env, tmp_path, ca
     second = deploy.deploy(config, cdk, clients, ask=ask, dist=tmp_path / "dist2")
     out2 = capsys.readouterr().out
     assert not second.changed and asked == []
-    assert [c[0] for c in cdk.calls] == ["diff", "diff"], "nothing deployed on the second run"
+    assert [c[0] for c in cdk.calls] == ["bootstrap", "diff", "diff"], "nothing deployed on the second run"
     assert "0 uploaded, 0 deleted" in out2
     assert all(f"airflow/connections/{c}: unchanged" in out2 for c in deploy.CONNECTION_IDS)
     assert "result: nothing changed" in out2
