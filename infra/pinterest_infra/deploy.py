@@ -43,6 +43,22 @@ DIST = REPO / "dist" / "mwaa"
 CONNECTIONS_PREFIX = "airflow/connections"
 CORE_STACKS = ("network", "data", "ingest")
 VERSION_KEYS = (bundle.PLUGINS_KEY, bundle.REQUIREMENTS_KEY, bundle.STARTUP_KEY)
+# The stack outputs this command reads (tests/infra/test_stacks.py checks the templates declare them).
+OUTPUTS_READ = {
+    "network": ("PrivateSubnetA", "PrivateSubnetB", "SecurityGroupId"),
+    "data": (
+        "LakeBucket",
+        "SourceBucket",
+        "MskClusterName",
+        "BootstrapBrokersIam",
+        "S3SinkPluginArn",
+        "ConnectorRoleName",
+        "ConnectorLogGroup",
+        "DatabricksInstanceProfileArn",
+        "MwaaExecutionRoleArn",
+    ),
+    "ingest": ("ApiUrl", "ApiKeyId"),
+}
 
 
 class DeployError(RuntimeError):
@@ -329,6 +345,10 @@ def deploy(
 
     cloudformation = clients("cloudformation")
     outputs = {part: stack_outputs(cloudformation, names[part]) for part in CORE_STACKS}
+    for part, keys in OUTPUTS_READ.items():
+        missing = [k for k in keys if k not in outputs[part]]
+        if missing:
+            raise DeployError(f"stack {names[part]} has no output {', '.join(missing)}: deploy it again")
     say("== 2/6 MWAA bundle")
     dist = build_bundle(config, deployment_facts(config, outputs["network"], outputs["data"]), dist)
     s3 = clients("s3")

@@ -165,14 +165,14 @@ class NetworkStack(Stack):
             self.security_group, ec2.Port.all_traffic(), "members of the platform reach each other (MWAA's rule)"
         )
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
+        for index, subnet in enumerate(self.private_subnets):
+            CfnOutput(self, f"PrivateSubnet{'AB'[index]}", value=subnet.subnet_id)
+        CfnOutput(self, "SecurityGroupId", value=self.security_group.security_group_id)
 
     @property
     def availability_zones(self) -> list[str]:
         """The configured zones: no context lookup (the templates synthesize offline, without an account)."""
         return self._zones
-        for index, subnet in enumerate(self.private_subnets):
-            CfnOutput(self, f"PrivateSubnet{'AB'[index]}", value=subnet.subnet_id)
-        CfnOutput(self, "SecurityGroupId", value=self.security_group.security_group_id)
 
 
 # ------------------------------------------------------------------------------------------------- data

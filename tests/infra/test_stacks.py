@@ -11,7 +11,7 @@ import json
 import re
 
 from pinterest_infra import config as config_module
-from pinterest_infra import policies
+from pinterest_infra import deploy, policies
 
 from .conftest import EXAMPLE_VERSIONS
 
@@ -27,6 +27,11 @@ def one(template: dict, kind: str) -> dict:
 
 def test_the_four_stacks_are_synthesized(templates):
     assert set(templates) == {"network", "data", "ingest", "airflow"}
+
+
+def test_the_outputs_make_aws_deploy_reads_are_declared(templates):
+    for part, keys in deploy.OUTPUTS_READ.items():
+        assert set(keys) <= set(templates[part]["Outputs"]), part
 
 
 def test_two_private_subnets_in_two_zones(templates):
