@@ -25,17 +25,17 @@ CONFIG_ENV = "PINTEREST_AWS_CONFIG"
 
 
 def build(app: App, config: config_module.DeployConfig, versions: BundleVersions | None) -> dict:
-    """The stacks; without ``versions`` (before the bundle's first upload) the airflow stack is left out."""
+    """The stacks; without ``versions`` (before the bundle's first upload) the airflow stack is left out.
+
+    Each stack's construct id is its CloudFormation name, the name the CDK CLI selects stacks by."""
     env = Environment(account=config.account, region=config.region)
     names = config.stack_names
-    network = NetworkStack(app, "Network", config, env=env, stack_name=names["network"])
-    data = DataStack(app, "Data", config, network, env=env, stack_name=names["data"])
-    ingest = IngestStack(app, "Ingest", config, network, data, env=env, stack_name=names["ingest"])
+    network = NetworkStack(app, names["network"], config, env=env)
+    data = DataStack(app, names["data"], config, network, env=env)
+    ingest = IngestStack(app, names["ingest"], config, network, data, env=env)
     stacks = {"network": network, "data": data, "ingest": ingest}
     if versions is not None:
-        stacks["airflow"] = AirflowStack(
-            app, "Airflow", config, network, data, versions, env=env, stack_name=names["airflow"]
-        )
+        stacks["airflow"] = AirflowStack(app, names["airflow"], config, network, data, versions, env=env)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
     return stacks
 

@@ -75,4 +75,4 @@ def assembly(tmp_path_factory, config_path) -> Path:
 
 @pytest.fixture(scope="session")
 def templates(assembly) -> dict[str, dict]:
-    return {part: json.loads((assembly / f"{part.capitalize()}.template.json").read_text()) for part in STACKS}
+    return {part: json.loads((assembly / f"{name}.template.json").read_text()) for part, name in STACKS.items()}
