@@ -42,6 +42,10 @@ GIT_PROVIDERS = (
     "awsCodeCommit",
 )
 AIRFLOW_VERSION = "3.3.1"
+# Where MWAA's Secrets Manager backend reads Airflow connections and variables (the stack sets the backend,
+# the deploy writes the connections, the execution role may read exactly these).
+CONNECTIONS_PREFIX = "airflow/connections"
+VARIABLES_PREFIX = "airflow/variables"
 
 
 class ConfigError(ValueError):

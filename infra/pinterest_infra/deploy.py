@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from pinterest_infra import bundle
 from pinterest_infra import config as config_module
-from pinterest_infra.config import DeployConfig
+from pinterest_infra.config import CONNECTIONS_PREFIX, DeployConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache"
@@ -40,7 +40,6 @@ CDK_CLI = CACHE / "cdk-cli" / "node_modules" / ".bin" / "cdk"
 INFRA_PYTHON = CACHE / "infra-venv" / "bin" / "python"
 CDK_OUT = CACHE / "cdk.out"
 DIST = REPO / "dist" / "mwaa"
-CONNECTIONS_PREFIX = "airflow/connections"
 CORE_STACKS = ("network", "data", "ingest")
 VERSION_KEYS = (bundle.PLUGINS_KEY, bundle.REQUIREMENTS_KEY, bundle.STARTUP_KEY)
 # The stack outputs this command reads (tests/infra/test_stacks.py checks the templates declare them).

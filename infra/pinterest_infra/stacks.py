@@ -4,11 +4,12 @@
   and the one security group every client of the brokers shares (or an existing VPC from the config);
 - **data**: the lake, MWAA's versioned source bucket and their access-log bucket; the three Kinesis streams;
   MSK (IAM auth, TLS) and its IAM bootstrap brokers (a custom resource: CloudFormation does not return them);
-  the S3 sink's custom plugin, service role and log group; the Databricks instance profile;
+  the S3 sink's custom plugin, service role and log group; the Databricks instance profile; the MWAA
+  execution role (here because its resources hold the cluster's UUID, see ``role_from_policy``);
 - **ingest**: API Gateway from include/openapi/ingest-api.yaml with its stage, API key and usage plan, and our
   ingestion API as a Lambda function in the VPC behind ``POST /topics/{topic}``;
-- **airflow**: the MWAA execution role and environment (Airflow 3.3.1, bundle object versions from the deploy,
-  Secrets Manager backend, every log on).
+- **airflow**: the MWAA environment (Airflow 3.3.1, bundle object versions from the deploy, Secrets Manager
+  backend, every log on).
 
 Every role's policy is read from include/aws/iam/ (``policies.policy``); every cdk-nag suppression carries its
 reason next to it.
@@ -46,15 +47,13 @@ from constructs import Construct
 
 from include.pinterest.settings import TABLES
 from pinterest_infra import policies
-from pinterest_infra.config import AIRFLOW_VERSION, DeployConfig
+from pinterest_infra.config import AIRFLOW_VERSION, CONNECTIONS_PREFIX, VARIABLES_PREFIX, DeployConfig
 from pinterest_infra.openapi import api_definition
 
 REPO = Path(__file__).resolve().parents[2]
 INGEST_LAYER = REPO / ".cache" / "ingest-lambda" / "layer"
 INGEST_CODE = REPO / ".cache" / "ingest-lambda" / "code"
 SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
-SECRETS_PREFIX = "airflow/connections"
-VARIABLES_PREFIX = "airflow/variables"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
@@ -595,7 +594,7 @@ def mwaa_environment(
         airflow_configuration_options={
             "secrets.backend": SECRETS_BACKEND,
             "secrets.backend_kwargs": json.dumps(
-                {"connections_prefix": SECRETS_PREFIX, "variables_prefix": VARIABLES_PREFIX}, sort_keys=True
+                {"connections_prefix": CONNECTIONS_PREFIX, "variables_prefix": VARIABLES_PREFIX}, sort_keys=True
             ),
         },
     )
