@@ -5,7 +5,8 @@ PY := .venv/bin/python
 PLATFORM := $(PY) -m local_platform
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status run test test-fast lint bench lock mwaa-package mwaa-deploy clean source emulate stream-status
+.PHONY: help setup up down status run test test-fast lint bench lock mwaa-package mwaa-deploy clean source emulate stream-status \
+        aws-validate aws-diff aws-deploy aws-destroy mwaa-check
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,16 +47,36 @@ stream-status: ## The local streaming job: per-table status, rates and lag (JSON
 	@$(PLATFORM) exec -- $(PY) -m include.pinterest.streaming status
 
 bench: setup ## Run the benchmarks; results go to benchmarks/results/*.json
-	@$(PY) benchmarks/bench.py
+	@$(PY) -m benchmarks.bench
 
 lock: ## Re-resolve constraints/local-3.11.txt from requirements-local.txt (MWAA's Airflow/provider pins)
 	@scripts/lock.sh
 
 mwaa-package: setup ## Build the MWAA upload set in dist/mwaa/
-	@$(PY) scripts/mwaa.py package
+	@$(PY) -m pinterest_infra.bundle package
 
 mwaa-deploy: mwaa-package ## Upload dist/mwaa/ to the environment's bucket (MWAA_BUCKET; S3_ENDPOINT_URL for a local store)
-	@$(PY) scripts/mwaa.py deploy
+	@$(PY) -m pinterest_infra.bundle deploy
 
 clean: down ## Stop the platform and delete its state (.state/); caches in .cache/ are kept
 	rm -rf .state dist
+
+# --- The AWS side (infra/, config infra/aws.toml; docs/aws.md). `make test` runs aws-validate and mwaa-check
+# as pytest tests (tests/infra, tests/aws).
+AWS_CONFIG ?= infra/aws.toml
+AWS := PINTEREST_AWS_CONFIG=$(AWS_CONFIG) $(PY) -m pinterest_infra.deploy
+
+aws-validate: setup ## Offline proof of the AWS side: synth, cfn-lint, checkov, cdk-nag, parliament, moto (tests/infra)
+	@$(PY) -m pytest -q tests/infra $(PYTEST_ARGS)
+
+aws-diff: setup ## Show what `make aws-deploy` would change (CDK diff of every stack)
+	@$(AWS) diff
+
+aws-deploy: setup ## Deploy the whole AWS side: stacks, MWAA bundle, connection secrets; prints the MWAA UI URL
+	@$(AWS) deploy
+
+aws-destroy: setup ## Remove the stacks and connection secrets (DELETE_DATA=1 also deletes the buckets)
+	@$(AWS) destroy $(if $(DELETE_DATA),--delete-data)
+
+mwaa-check: setup ## Parse the DAG and import every aws task's modules in MWAA's own Python 3.12 package set
+	@$(PY) -m pinterest_infra.mwaa_check check

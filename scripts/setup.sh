@@ -45,3 +45,44 @@ install_kinesis_mock() {
 }
 step kinesis-mock platform/node/package.json platform/node/package-lock.json -- install_kinesis_mock
 step spark-jars include/pinterest/spark/session.py -- .venv/bin/python -m include.pinterest.spark.session --prefetch
+
+# --- AWS side (infra/): tools venv, CDK CLI, the ingest function's layer, MWAA's own Python 3.12 environment.
+# Python 3.12 (MWAA's and Lambda's version): PYTHON312, else python3.12 on PATH, else pyenv's 3.12.
+find_python312() {
+  local candidate
+  for candidate in "${PYTHON312:-}" "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.12*/bin/python3.12 \
+                   "$(command -v python3.12 || true)"; do
+    [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' \
+      2>/dev/null && { echo "$candidate"; return; }
+  done
+}
+PYTHON312=$(find_python312)
+if [ -n "$PYTHON312" ] && [ -x "$PYTHON312" ]; then
+  install_infra_venv() {
+    rm -rf .cache/infra-venv && "$PYTHON312" -m venv .cache/infra-venv
+    .cache/infra-venv/bin/pip install -q --no-deps -r infra/requirements-tools.txt setuptools==80.9.0
+    .cache/infra-venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  }
+  step infra-venv infra/requirements-tools.txt pyproject.toml -- install_infra_venv
+  install_ingest_layer() {
+    rm -rf .cache/ingest-lambda/layer
+    .cache/infra-venv/bin/pip install -q --no-deps --target .cache/ingest-lambda/layer/python \
+      --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
+      --only-binary=:all: -r infra/lambda-requirements.txt
+  }
+  step ingest-layer infra/lambda-requirements.txt -- install_ingest_layer
+  install_mwaa_venv() {
+    rm -rf .cache/mwaa-venv && "$PYTHON312" -m venv .cache/mwaa-venv
+    # Exactly the image's package set first, then requirements.txt under MWAA's constraints, as MWAA does.
+    .cache/mwaa-venv/bin/pip install -q --no-deps -r constraints/mwaa-3.3.1-image-packages.txt
+    .cache/infra-venv/bin/python -m pinterest_infra.mwaa_check install --venv .cache/mwaa-venv
+  }
+  step mwaa-venv constraints/mwaa-3.3.1-image-packages.txt constraints/mwaa-3.3.1-constraints-3.12.txt requirements.txt -- install_mwaa_venv
+else
+  echo "setup: no Python 3.12 found (set PYTHON312): infra tools, the ingest layer and the MWAA check are skipped"
+fi
+install_cdk_cli() {
+  mkdir -p .cache/cdk-cli && cp infra/cdk-cli/package.json infra/cdk-cli/package-lock.json .cache/cdk-cli/
+  (cd .cache/cdk-cli && npm ci --no-audit --no-fund --silent)
+}
+step cdk-cli infra/cdk-cli/package.json infra/cdk-cli/package-lock.json -- install_cdk_cli

@@ -1,5 +1,6 @@
 """Deployment assets: the MSK Connect request and Databricks jobs have the API's shape, point at files that
-exist, carry no credentials, and every ``${placeholder}`` they use is documented in include/aws/README.md."""
+exist, carry no credentials, and every ``${placeholder}`` they use is filled by code (the stacks, the MWAA
+startup script's deployment facts, the DAG's loaders), so none is left for a person."""
 
 from __future__ import annotations
 
@@ -30,8 +31,15 @@ def _keys(value, path=""):
 
 def test_connector_request_has_the_create_connector_shape():
     required = {
-        "capacity", "connectorConfiguration", "connectorName", "kafkaCluster", "kafkaClusterClientAuthentication",
-        "kafkaClusterEncryptionInTransit", "kafkaConnectVersion", "plugins", "serviceExecutionRoleArn",
+        "capacity",
+        "connectorConfiguration",
+        "connectorName",
+        "kafkaCluster",
+        "kafkaClusterClientAuthentication",
+        "kafkaClusterEncryptionInTransit",
+        "kafkaConnectVersion",
+        "plugins",
+        "serviceExecutionRoleArn",
     }
     optional = {"connectorDescription", "logDelivery", "tags", "workerConfiguration"}
     assert required <= set(CONNECTOR) <= required | optional
@@ -77,9 +85,7 @@ def test_databricks_jobs_run_the_notebooks_from_git():
             assert {"lake_root", "topic_prefix"} <= set(task["notebook_task"]["base_parameters"])
 
 
-@pytest.mark.parametrize(
-    "notebook", ["batch_clean", "batch_analyse", "batch_report", "stream_to_delta"]
-)
+@pytest.mark.parametrize("notebook", ["batch_clean", "batch_analyse", "batch_report", "stream_to_delta"])
 def test_every_referenced_notebook_exists_in_the_repository(notebook):
     paths = [t["notebook_task"]["notebook_path"] for job in JOBS["jobs"] for t in job["tasks"]]
     assert f"include/notebooks/{notebook}" in paths
@@ -96,9 +102,33 @@ def test_the_credential_check_can_fail():
     assert [w for w, k in _keys({"a": [{"aws_secret_access_key": "x"}]}) if CREDENTIAL_KEY.search(k)]
 
 
-def test_every_placeholder_is_documented():
+def _filled_at_run_time() -> set[str]:
+    """Placeholders the loaders fill: from Settings, or from PINTEREST_<NAME> that startup.sh exports."""
+    from pinterest_infra.bundle import DEPLOYMENT_FACTS
+
+    from_settings = {"topic_prefix", "lake_bucket", "region"}
+    from_facts = {n.removeprefix("PINTEREST_").lower() for n in DEPLOYMENT_FACTS if n.startswith("PINTEREST_")}
+    return from_settings | from_facts
+
+
+def test_every_placeholder_of_the_run_time_assets_is_filled():
+    for path in (AWS / "msk-connect" / "s3-sink-connector.json", AWS / "databricks" / "jobs.json"):
+        used = set(PLACEHOLDER.findall(path.read_text()))
+        assert used - _filled_at_run_time() == set(), f"{path.name}: nothing fills these"
+
+
+def test_every_placeholder_of_the_policies_is_filled_by_the_stacks(tmp_path):
+    from pinterest_infra import config as config_module
+    from pinterest_infra import policies
+    from tests.infra.conftest import write_config
+
+    values = policies.deployment_values(config_module.load(write_config(tmp_path))) | {"msk_cluster_uuid": "u"}
+    for name in policies.ROLE_POLICIES:
+        assert "${" not in json.dumps(policies.policy(name, values)), name
+        assert "${" not in json.dumps(policies.trust_policy(name, values)), name
+
+
+def test_no_document_asks_for_hand_substitution():
     readme = (AWS / "README.md").read_text()
-    documented = set(re.findall(r"`\$\{([a-z0-9_]+)\}`", readme))
-    used = {name for path in ASSETS for name in PLACEHOLDER.findall(path.read_text())}
-    assert used - documented == set(), "placeholders missing from include/aws/README.md"
-    assert documented - used == set(), "README documents placeholders nothing uses"
+    assert "envsubst" not in readme and "sed" not in readme.split()
+    assert "make aws-deploy" in readme

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from pinterest_infra.policies import ROLE_POLICIES
+
 REPO = Path(__file__).resolve().parents[2]
 IAM = REPO / "include" / "aws" / "iam"
-POLICIES = ["mwaa-execution-role.json", "msk-connect-connector-role.json", "databricks-instance-profile.json"]
+POLICIES = list(ROLE_POLICIES)  # the files the stacks read (pinterest_infra.policies)
 MANIFEST = json.loads((IAM / "actions.json").read_text())
 
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")  # service:Action, no wildcard anywhere
@@ -41,7 +43,7 @@ def grammar_errors(policy: dict) -> list[str]:
         errors.append("top level must be exactly Version 2012-10-17 and Statement")
     statements = policy.get("Statement")
     if not isinstance(statements, list) or not statements:
-        return errors + ["Statement must be a non-empty list"]
+        return [*errors, "Statement must be a non-empty list"]
     sids = [s.get("Sid") for s in statements]
     if len(set(sids)) != len(sids):
         errors.append("Sids must be unique")
@@ -103,7 +105,7 @@ def _manifest_entries(name: str):
             yield sid, entry
 
 
-def test_the_manifest_covers_exactly_the_three_policies():
+def test_the_manifest_covers_exactly_the_role_policies():
     assert sorted(MANIFEST["policies"]) == sorted(POLICIES)
 
 
@@ -161,9 +163,7 @@ def test_the_execution_role_reads_only_the_airflow_secrets():
 
 
 def test_pass_role_is_limited_to_the_connector_role_and_msk_connect():
-    (stmt,) = [
-        s for s in _policy("mwaa-execution-role.json")["Statement"] if "iam:PassRole" in _as_list(s["Action"])
-    ]
+    (stmt,) = [s for s in _policy("mwaa-execution-role.json")["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
     assert stmt["Resource"] == "arn:aws:iam::${account_id}:role/${connector_role_name}"
     assert stmt["Condition"] == {"StringEquals": {"iam:PassedToService": "kafkaconnect.amazonaws.com"}}
 
@@ -178,3 +178,18 @@ def test_databricks_cannot_write_bronze():
     for s in _policy("databricks-instance-profile.json")["Statement"]:
         if {"s3:PutObject", "s3:DeleteObject"} & set(_as_list(s["Action"])):
             assert not any("/topics/" in r for r in _as_list(s["Resource"])), s["Sid"]
+
+
+def test_every_role_policy_has_a_trust_policy_and_only_those():
+    trusts = json.loads((IAM / "trust-policies.json").read_text())
+    assert sorted(k for k in trusts if not k.startswith("_")) == sorted(POLICIES)
+    for name in POLICIES:
+        (statement,) = trusts[name]["Statement"]
+        assert statement["Action"] == "sts:AssumeRole" and statement["Effect"] == "Allow"
+        assert set(statement["Principal"]) == {"Service"}
+
+
+def test_the_ingest_function_writes_only_its_topics():
+    (stmt,) = [s for s in _policy("ingest-api-function.json")["Statement"] if "kafka-cluster:WriteData" in s["Action"]]
+    topics = sorted(r.rsplit("/", 1)[1] for r in stmt["Resource"])
+    assert topics == ["${topic_prefix}.dlq", "${topic_prefix}.geo", "${topic_prefix}.pin", "${topic_prefix}.user"]

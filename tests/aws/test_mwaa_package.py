@@ -8,7 +8,6 @@ trigger missing from plugins.zip (the triggerer does not load the DAG bundle), f
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,18 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from pinterest_infra import bundle as mwaa
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _load_mwaa():
-    spec = importlib.util.spec_from_file_location("mwaa_script", REPO / "scripts" / "mwaa.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-mwaa = _load_mwaa()
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +81,17 @@ def test_startup_script_refuses_a_value_that_could_break_out_of_its_quotes(tmp_p
     monkeypatch.setenv("PINTEREST_TOPIC_PREFIX", 'x"; curl evil #')
     with pytest.raises(ValueError, match="PINTEREST_TOPIC_PREFIX"):
         mwaa.package(tmp_path / "mwaa")
+
+
+def test_startup_script_exports_the_deployment_facts_when_given(tmp_path):
+    facts = {name: f"value-{i}" for i, name in enumerate(mwaa.DEPLOYMENT_FACTS)}
+    facts["PINTEREST_MSK_BOOTSTRAP_SERVERS_IAM"] = "b-1.x.kafka.us-east-1.amazonaws.com:9098,b-2.x:9098"
+    script = (mwaa.package(tmp_path / "mwaa", deployment=facts) / "startup.sh").read_text()
+    for name, value in facts.items():
+        assert f'export {name}="{value}"' in script
+    subprocess.run(["sh", "-n", str(tmp_path / "mwaa" / "startup.sh")], check=True)
+    with pytest.raises(ValueError, match="missing"):
+        mwaa.package(tmp_path / "again", deployment={"PINTEREST_ACCOUNT_ID": "123456789012"})
 
 
 def test_an_unknown_startup_marker_is_an_error():
@@ -289,9 +290,10 @@ def test_deploy_command_prints_update_settings_and_updates_only_when_asked(bundl
         assert f'"PluginsS3ObjectVersion": "{version}"' in out
         assert "testing" not in out  # the credentials are never printed
 
-        mwaa.main(["deploy", "--dist", str(bundle), "--bucket", "mwaa-env-bucket", "--update-env", "pinterest"],
-                  client=client)
-        assert calls == [{"Name": "pinterest", **json.loads(out[out.index("{"):])}]
+        mwaa.main(
+            ["deploy", "--dist", str(bundle), "--bucket", "mwaa-env-bucket", "--update-env", "pinterest"], client=client
+        )
+        assert calls == [{"Name": "pinterest", **json.loads(out[out.index("{") :])}]
         assert calls[0]["PluginsS3ObjectVersion"] == version
 
 

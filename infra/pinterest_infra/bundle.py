@@ -1,5 +1,8 @@
 """Build and upload the Amazon MWAA bundle: ``package`` writes dist/mwaa/, ``deploy`` syncs it to S3.
 
+(``make mwaa-package``/``mwaa-deploy`` call this module; ``make aws-deploy`` uses it with
+the stacks' outputs as the deployment facts written into startup.sh.)
+
 MWAA reads four things from its bucket: the DAG folder (``dags/``), ``plugins.zip`` (unzipped into the plugins
 folder, which is on ``sys.path``, so the triggerer can import our triggers), ``requirements.txt`` and
 ``startup.sh``. Our DAG imports ``include.pinterest...``; MWAA only puts the DAG folder on ``sys.path``, so the
@@ -25,13 +28,12 @@ import shutil
 import stat
 import sys
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # for include.pinterest.settings, the one place for names
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DIST = REPO / "dist" / "mwaa"
 STARTUP_TEMPLATE = REPO / "include" / "aws" / "mwaa" / "startup.sh"
 
@@ -45,8 +47,27 @@ EXCLUDED_DIRS = {"__pycache__", "tests", ".pytest_cache", ".ipynb_checkpoints"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # Everything under include/ is library code: the DAG processor must not try to parse it as DAG files.
 AIRFLOWIGNORE = "include/\n"
-# Values written into startup.sh: names only, never secrets. Checked so a stray quote cannot break the script.
-SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/-]+$")
+# Values written into startup.sh: names only, never secrets. Checked so a stray quote cannot break the script
+# (commas: the bootstrap broker list).
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/,-]+$")
+# The deployment facts the aws profile reads at run time (include/pinterest/connectors.py fills the MSK
+# Connect request from them, include/pinterest/databricks_jobs.py the Databricks jobs): stack outputs, written
+# into startup.sh by ``make aws-deploy``.
+DEPLOYMENT_FACTS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "PINTEREST_ACCOUNT_ID",
+    "PINTEREST_MSK_BOOTSTRAP_SERVERS_IAM",
+    "PINTEREST_SUBNET_ID_A",
+    "PINTEREST_SUBNET_ID_B",
+    "PINTEREST_SECURITY_GROUP_ID",
+    "PINTEREST_S3_SINK_CUSTOM_PLUGIN_ARN",
+    "PINTEREST_CONNECTOR_ROLE_NAME",
+    "PINTEREST_CONNECTOR_LOG_GROUP",
+    "PINTEREST_DATABRICKS_INSTANCE_PROFILE_ARN",
+    "PINTEREST_GIT_URL",
+    "PINTEREST_GIT_PROVIDER",
+    "PINTEREST_GIT_BRANCH",
+)
 
 
 # ---------------------------------------------------------------------------------------------------- package
@@ -54,9 +75,7 @@ SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/-]+$")
 
 def _wanted(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
-    return not any(p in EXCLUDED_DIRS or p.startswith(".") for p in parts) and not path.name.endswith(
-        EXCLUDED_SUFFIXES
-    )
+    return not any(p in EXCLUDED_DIRS or p.startswith(".") for p in parts) and not path.name.endswith(EXCLUDED_SUFFIXES)
 
 
 def _files_under(root: Path) -> list[Path]:
@@ -75,14 +94,24 @@ def write_deterministic_zip(source: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes(), compresslevel=9)
 
 
-def startup_values() -> dict[str, str]:
-    """The names startup.sh exports: this deployment's Settings (the packager's environment, else defaults)."""
+def startup_values(deployment: dict[str, str] | None = None) -> dict[str, str]:
+    """The values startup.sh exports: this deployment's Settings (the packager's environment, else defaults)
+    and, when given, the deployment facts (exactly :data:`DEPLOYMENT_FACTS`, from the stacks' outputs)."""
     from include.pinterest.settings import Settings
 
     settings = Settings()
     values = {"PINTEREST_TOPIC_PREFIX": settings.topic_prefix, "PINTEREST_BUCKET": settings.bucket}
-    for name, value in values.items():
-        if not SAFE_VALUE.match(value):
+    if deployment is None:
+        values["DEPLOYMENT_EXPORTS"] = "# no deployment facts: packaged without `make aws-deploy`"
+        names: dict[str, str] = {}
+    else:
+        if set(deployment) != set(DEPLOYMENT_FACTS):
+            missing, extra = set(DEPLOYMENT_FACTS) - set(deployment), set(deployment) - set(DEPLOYMENT_FACTS)
+            raise ValueError(f"deployment facts: missing {sorted(missing)}, unknown {sorted(extra)}")
+        names = dict(deployment)
+        values["DEPLOYMENT_EXPORTS"] = "\n".join(f'export {k}="{deployment[k]}"' for k in DEPLOYMENT_FACTS)
+    for name, value in {**values, **names}.items():
+        if name != "DEPLOYMENT_EXPORTS" and not SAFE_VALUE.match(value):
             raise ValueError(f"{name}={value!r} is not a plain name; refusing to write it into startup.sh")
     return values
 
@@ -99,8 +128,9 @@ def render_startup(template: str, values: dict[str, str]) -> str:
     return re.sub(r"@@([A-Z_]+)@@", fill, template)
 
 
-def package(out: Path = DEFAULT_DIST, repo: Path = REPO) -> Path:
-    """Build the MWAA upload set in ``out`` (replaced as a whole, so removed files do not linger)."""
+def package(out: Path = DEFAULT_DIST, repo: Path = REPO, deployment: dict[str, str] | None = None) -> Path:
+    """Build the MWAA upload set in ``out`` (replaced as a whole, so removed files do not linger);
+    ``deployment`` holds the facts startup.sh exports (see :func:`startup_values`)."""
     if out.exists():
         shutil.rmtree(out)
     dags = out / "dags"
@@ -117,7 +147,7 @@ def package(out: Path = DEFAULT_DIST, repo: Path = REPO) -> Path:
     write_deterministic_zip(repo / "plugins", out / PLUGINS_KEY)
     shutil.copyfile(repo / "requirements.txt", out / REQUIREMENTS_KEY)
     template = (repo / "include" / "aws" / "mwaa" / "startup.sh").read_text()
-    (out / STARTUP_KEY).write_text(render_startup(template, startup_values()))
+    (out / STARTUP_KEY).write_text(render_startup(template, startup_values(deployment)))
     return out
 
 
@@ -198,7 +228,7 @@ def deploy(dist: Path, bucket: str, s3: Any) -> DeployResult:
     """Sync ``dist`` to ``s3://bucket/``: changed files uploaded, DAG-folder files gone locally deleted."""
     missing = [n for n in ("dags", PLUGINS_KEY, REQUIREMENTS_KEY, STARTUP_KEY) if not (dist / n).exists()]
     if missing:
-        raise FileNotFoundError(f"{dist} lacks {missing}: run `scripts/mwaa.py package` first")
+        raise FileNotFoundError(f"{dist} lacks {missing}: package the bundle first (make mwaa-package)")
     result = DeployResult(bucket=bucket)
 
     remote_dags = _remote_etags(s3, bucket, DAGS_PREFIX)
