@@ -96,6 +96,7 @@ def pinterest_pipeline():
         )
         streams >> active
         [topics, bucket] >> PROFILE.ensure_connector(SETTINGS)
+        PROFILE.ensure_jobs(SETTINGS)
 
     with TaskGroup("health", tooltip="The connector and its tasks RUNNING") as health:
         PROFILE.connector_running(SETTINGS)

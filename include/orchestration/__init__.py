@@ -2,7 +2,7 @@
 and the domain package ``include.pinterest``.
 
 ``profile_tasks(settings)`` returns the module of the deployment profile (``local`` or ``aws``). Both expose the
-same factories (``ensure_connector``, ``connector_running``, ``batch_jobs``, ``start_stream_job``), so the DAG
+same factories (``ensure_connector``, ``ensure_jobs``, ``connector_running``, ``batch_jobs``, ``start_stream_job``), so the DAG
 file reads the same for both and the profile is configuration (``PINTEREST_PROFILE``), never an edit.
 """
 

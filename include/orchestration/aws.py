@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+from airflow.providers.databricks.operators.databricks import DatabricksCreateJobsOperator, DatabricksRunNowOperator
 from airflow.sdk import Asset, task
 
 from include.orchestration.params import stage_gate
@@ -27,6 +27,28 @@ def ensure_connector(settings: Settings):
         aws_conn_id=conn.AWS,
         doc_md="Create the S3 sink on MSK Connect unless it exists.",
     )
+
+
+def ensure_jobs(settings: Settings):
+    """The batch and streaming Databricks jobs, created or reset by name from include/aws/databricks/jobs.json, so a
+    new workspace needs only the connection."""
+
+    @task
+    def databricks_job(name: str) -> dict:
+        """The job's ``jobs/create`` body, filled at run time from the MWAA startup script's variables."""
+        from include.pinterest.databricks_jobs import job_settings
+
+        return job_settings(name, Settings())
+
+    return [
+        DatabricksCreateJobsOperator(
+            task_id=f"create_{role}_job",
+            json=databricks_job.override(task_id=f"{role}_job_settings")(name),
+            databricks_conn_id=conn.DATABRICKS,
+            doc_md=f"Create or reset the Databricks job `{name}` (idempotent by name).",
+        )
+        for role, name in (("batch", settings.batch_job), ("stream", settings.stream_job))
+    ]
 
 
 def connector_running(settings: Settings):

@@ -39,6 +39,11 @@ def ensure_connector(settings: Settings):
     )
 
 
+def ensure_jobs(settings: Settings):
+    """Local Spark runs the notebooks directly: there are no job definitions to create."""
+    return []
+
+
 def connector_running(settings: Settings):
     return KafkaConnectorRunningSensor(
         task_id="s3_sink_running",

@@ -22,9 +22,13 @@ JOBS_FILE = Path(__file__).resolve().parent.parent / "aws" / "databricks" / "job
 
 
 def job_names(settings: Settings | None = None) -> list[str]:
-    """The job names jobs.json defines, as filled for ``settings``: ``<prefix>-batch``, ``<prefix>-stream-to-delta``."""
+    """The job names jobs.json defines, filled from ``Settings`` (their one home): ``batch_job``, ``stream_job``."""
     settings = settings or Settings()
-    return [Template(job["name"]).safe_substitute(topic_prefix=settings.topic_prefix) for job in _jobs()]
+    return [Template(job["name"]).substitute(_names(settings)) for job in _jobs()]
+
+
+def _names(settings: Settings) -> dict[str, str]:
+    return {"topic_prefix": settings.topic_prefix, "batch_job": settings.batch_job, "stream_job": settings.stream_job}
 
 
 def job_settings(
@@ -37,7 +41,7 @@ def job_settings(
     if name not in names:
         raise ValueError(f"no Databricks job {name!r} in {JOBS_FILE.name} (it defines {', '.join(names)})")
     template = Template(json.dumps(_jobs()[names.index(name)]))
-    values = {"topic_prefix": settings.topic_prefix, "lake_bucket": settings.bucket, "region": settings.aws_region}
+    values = {**_names(settings), "lake_bucket": settings.bucket, "region": settings.aws_region}
     placeholders = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)} - {
         None
     }

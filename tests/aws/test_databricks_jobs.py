@@ -53,3 +53,8 @@ def test_the_bodies_pass_the_strict_typed_model_and_it_can_fail():
     assert set(report["jobs"]) == set(job_names()) and not any(report["jobs"].values())
     assert "Unexpected field 'max_concurrent_run'" in report["broken_bodies"]["unknown field"]
     assert "task_key" in report["broken_bodies"]["missing task_key"]
+
+
+def test_the_job_names_are_the_settings_names():
+    settings = Settings(topic_prefix="acme")
+    assert job_names(settings) == [settings.batch_job, settings.stream_job]

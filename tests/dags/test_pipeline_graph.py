@@ -49,6 +49,17 @@ AWS = {
         "infrastructure.ensure_bucket",
         "infrastructure.msk_connect_request",
     ],
+    # The Databricks jobs, created or reset by name before anything runs them.
+    "infrastructure.batch_job_settings": [],
+    "infrastructure.create_batch_job": ["infrastructure.batch_job_settings"],
+    "infrastructure.stream_job_settings": [],
+    "infrastructure.create_stream_job": ["infrastructure.stream_job_settings"],
+    "health.s3_sink_running": [
+        "infrastructure.ensure_s3_sink_connector",
+        "infrastructure.streams_active",
+        "infrastructure.create_batch_job",
+        "infrastructure.create_stream_job",
+    ],
     "batch.clean_analyse_report": LANDED,
     "verification.reconcile": ["batch.clean_analyse_report", "streaming.stream_tables_caught_up", *RUN_INPUTS],
 }
@@ -71,9 +82,14 @@ def test_exact_task_graph(monkeypatch, profile, graph):
 
 
 def test_aws_profile_uses_provider_operators_deferrable_and_durable(monkeypatch):
-    from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+    from airflow.providers.databricks.operators.databricks import (
+        DatabricksCreateJobsOperator,
+        DatabricksRunNowOperator,
+    )
 
     dag = _dag(monkeypatch, "aws")
+    assert isinstance(dag.task_dict["infrastructure.create_batch_job"], DatabricksCreateJobsOperator)
+    assert isinstance(dag.task_dict["infrastructure.create_stream_job"], DatabricksCreateJobsOperator)
     batch = dag.task_dict["batch.clean_analyse_report"]
     assert isinstance(batch, DatabricksRunNowOperator)
     assert batch.deferrable and batch.durable
