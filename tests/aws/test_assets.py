@@ -66,7 +66,7 @@ def test_connector_configuration_lands_bronze_in_the_spec_layout():
 
 def test_databricks_jobs_run_the_notebooks_from_git():
     by_name = {job["name"]: job for job in JOBS["jobs"]}
-    batch, stream = by_name["${topic_prefix}-batch"], by_name["${topic_prefix}-stream-to-delta"]
+    batch, stream = by_name["${batch_job}"], by_name["${stream_job}"]
     assert [t["task_key"] for t in batch["tasks"]] == ["batch_clean", "batch_analyse", "batch_report"]
     assert batch["tasks"][1]["depends_on"] == [{"task_key": "batch_clean"}]
     assert batch["tasks"][2]["depends_on"] == [{"task_key": "batch_analyse"}]
@@ -106,7 +106,7 @@ def _filled_at_run_time() -> set[str]:
     """Placeholders the loaders fill: from Settings, or from PINTEREST_<NAME> that startup.sh exports."""
     from pinterest_infra.bundle import DEPLOYMENT_FACTS
 
-    from_settings = {"topic_prefix", "lake_bucket", "region"}
+    from_settings = {"topic_prefix", "lake_bucket", "region", "batch_job", "stream_job"}
     from_facts = {n.removeprefix("PINTEREST_").lower() for n in DEPLOYMENT_FACTS if n.startswith("PINTEREST_")}
     return from_settings | from_facts
 
