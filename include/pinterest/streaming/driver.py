@@ -29,7 +29,6 @@ from include.pinterest.lake import Lake
 from include.pinterest.settings import Settings
 from include.pinterest.streaming.job import (
     SourceConfig,
-    configure_session,
     ensure_tables,
     query_name,
     register_local_source,
@@ -112,8 +111,7 @@ class ProgressListener(StreamingQueryListener):
             return
         status = self.board.record_progress(table, progress)
         log.info(
-            "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, "
-            "%s rows in table",
+            "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, %s rows in table",
             table,
             status.get("last_batch_id"),
             status.get("input_rows"),
@@ -241,7 +239,6 @@ def build_session() -> SparkSession:
             "spark.sql.streaming.noDataProgressEventInterval": "2000ms",
         },
     )
-    configure_session(spark)
     if not on_databricks():
         register_local_source(spark)
     return spark
