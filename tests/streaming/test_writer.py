@@ -15,6 +15,7 @@ from include.pinterest.streaming.job import (
     Candidate,
     SourceConfig,
     StreamTableWriter,
+    compact_small_files,
     ensure_tables,
     first_new_records,
     prepare,
@@ -137,3 +138,19 @@ def test_a_crash_between_write_and_checkpoint_replays_the_batch_without_doubles(
     finally:
         query.stop()
     assert counts(spark, lake, "user") == (20, 20, 1)
+
+
+@pytest.mark.spark
+def test_compaction_bin_packs_the_batch_files_and_keeps_every_row(spark, lake):
+    from delta.tables import DeltaTable
+
+    writer = StreamTableWriter("pin", lake)
+    for batch_id in range(3):
+        writer(
+            kinesis_batch(spark, "pin", [batch_id * 10 + i for i in range(5)], first_sequence=batch_id * 10), batch_id
+        )
+    table = DeltaTable.forPath(spark, lake.stream_table("pin"))
+    assert table.detail().first()["numFiles"] == 3
+    compact_small_files(spark, lake, ["pin"])
+    assert table.detail().first()["numFiles"] == 1
+    assert counts(spark, lake, "pin")[:2] == (15, 15)
