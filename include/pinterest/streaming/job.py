@@ -274,7 +274,9 @@ def stored_keys(spark: SparkSession, path: str) -> set[int]:
 def quarantine_app_id(batch: DataFrame) -> str:
     """The running query's id (kept in its checkpoint): Delta's idempotent-write key for its quarantine appends.
 
-    A new checkpoint means a new id, so its batch ids, which start again at 0, are never taken for replays.
+    A new checkpoint means a new id, so its batch ids, which start again at 0, are never taken for replays. Spark
+    sets the id as a local property of the query's thread, which ``foreachBatch`` runs on in a classic (py4j)
+    session: local runs and the Databricks job's cluster (no Spark Connect access mode).
     """
     query_id = batch.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId")
     if not query_id:

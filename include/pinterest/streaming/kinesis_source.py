@@ -232,7 +232,7 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
         return iter(rows)
 
     def _poll(self, shard_id: str, position: str, budget: int) -> tuple[list[Row], str, int, str | None]:
-        """Up to ``maxFetchesPerShard`` GetRecords calls from ``position``; stops early once caught up.
+        """Up to ``maxFetchesPerShard`` GetRecords calls from ``position``; stops once at the shard's tip.
 
         Returns the rows, the new position, MillisBehindLatest and the next iterator (None at a closed shard's end).
         """
@@ -250,7 +250,9 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             if iterator is None:
                 position = SHARD_END
                 break
-            if (not records and millis_behind == 0) or len(rows) >= budget:
+            # At the tip (MillisBehindLatest 0) another call would return only what arrived since: leave it to
+            # the next poll, so a shard costs one GetRecords a batch while the job keeps up.
+            if millis_behind == 0 or len(rows) >= budget:
                 break
         return rows, position, millis_behind, iterator
 
