@@ -38,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -149,9 +148,10 @@ def source_row(table: str, ind: int, sent_ms: int) -> dict:
 class Sender:
     """Sends at a given rate in ticks of 100 ms and keeps a log of (time, events sent so far).
 
-    Each tick's events go out as PutRecords batches (up to 500 records, one stream each) on a thread pool: a
-    slow call overlaps the next ticks instead of holding them back. Records are built in the calling thread right
-    before the call, so the embedded send time is the moment of the PutRecords request.
+    Each tick adds the events the rate owes to one queue per stream; a pool of threads empties the queues with
+    PutRecords calls of up to 500 records. A slow endpoint therefore gets bigger calls, not a falling rate, and a
+    slow call delays no other. Records are built right before their call, so the embedded send time is the moment
+    of the PutRecords request.
     """
 
     def __init__(self, client, streams: dict[str, str]) -> None:
@@ -161,39 +161,49 @@ class Sender:
         self.sent = 0
         self.resent = 0
         self.timeline: list[tuple[float, int]] = []
-        self.pool = ThreadPoolExecutor(max_workers=SENDER_THREADS)
-        self.pending: list[Future] = []
-        self._lock = threading.Lock()
+        self.queues: dict[str, list[int]] = {t: [] for t in TABLES}
+        self.lock = threading.Lock()
+        self.wake = threading.Condition(self.lock)
+        self.in_flight = 0
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(SENDER_THREADS)]
+        for thread in self.threads:
+            thread.start()
 
     def run(self, rate: float, duration_s: float) -> None:
-        """Every tick, submit what the rate owes by now (a late tick sends more, so lateness is caught up)."""
-        start, first = time.time(), self.sent
+        """Every tick, queue what the rate owes by now (a late tick queues more, so lateness is caught up)."""
+        start, first = time.time(), self.next_ind
         for tick in range(1, int(duration_s / TICK_S) + 1):
             delay = start + tick * TICK_S - time.time()
             if delay > 0:
                 time.sleep(delay)
-            owed = int(rate * min(time.time() - start, duration_s)) - (self.sent - first)
-            self._submit(owed)
-            self.timeline.append((time.time(), self.sent))
-        self._submit(int(rate * duration_s) - (self.sent - first))
-        self.timeline.append((time.time(), self.sent))
-        self.drain()
+            self._queue(int(rate * min(time.time() - start, duration_s)) - (self.next_ind - first))
+        self._queue(int(rate * duration_s) - (self.next_ind - first))
+        with self.wake:
+            self.wake.wait_for(lambda: self.in_flight == 0 and not any(self.queues.values()))
 
-    def drain(self) -> None:
-        for future in self.pending:
-            future.result()
-        self.pending = [f for f in self.pending if not f.done()]
+    def _queue(self, count: int) -> None:
+        with self.wake:
+            for ind in range(self.next_ind, self.next_ind + count):
+                self.queues[TABLES[ind % 3]].append(ind)
+            self.next_ind += max(0, count)
+            self.wake.notify_all()
 
-    def _submit(self, count: int) -> None:
-        per_table: dict[str, list[int]] = {t: [] for t in TABLES}
-        for ind in range(self.next_ind, self.next_ind + count):
-            per_table[TABLES[ind % 3]].append(ind)
-        self.next_ind += count
-        self.sent += count
-        self.pending = [f for f in self.pending if not f.done()]
-        for table, inds in per_table.items():
-            for first in range(0, len(inds), PUT_RECORDS_LIMIT):
-                self.pending.append(self.pool.submit(self._put, table, inds[first : first + PUT_RECORDS_LIMIT]))
+    def _work(self) -> None:
+        while True:
+            with self.wake:
+                self.wake.wait_for(lambda: any(self.queues.values()))
+                table = max(TABLES, key=lambda t: len(self.queues[t]))
+                inds = self.queues[table][:PUT_RECORDS_LIMIT]
+                del self.queues[table][:PUT_RECORDS_LIMIT]
+                self.in_flight += 1
+            try:
+                self._put(table, inds)
+            finally:
+                with self.wake:
+                    self.in_flight -= 1
+                    self.sent += len(inds)
+                    self.timeline.append((time.time(), self.sent))
+                    self.wake.notify_all()
 
     def _put(self, table: str, inds: list[int]) -> None:
         """PutRecords until every record is in, counting what Kinesis asked to resend."""
@@ -204,7 +214,7 @@ class Sender:
         while records:
             response = self.client.put_records(StreamName=self.streams[table], Records=records)
             failed = [r for r, res in zip(records, response["Records"], strict=True) if "ErrorCode" in res]
-            with self._lock:
+            with self.lock:
                 self.resent += len(failed)
             records = failed
 

@@ -150,7 +150,7 @@ def test_compaction_bin_packs_the_batch_files_and_keeps_every_row(spark, lake):
             kinesis_batch(spark, "pin", [batch_id * 10 + i for i in range(5)], first_sequence=batch_id * 10), batch_id
         )
     table = DeltaTable.forPath(spark, lake.stream_table("pin"))
-    assert table.detail().first()["numFiles"] == 3
+    assert table.detail().first()["numFiles"] >= 3, "at least one file a batch"
     compact_small_files(spark, lake, ["pin"])
     assert table.detail().first()["numFiles"] == 1
     assert counts(spark, lake, "pin")[:2] == (15, 15)
