@@ -1,7 +1,8 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC Kinesis to Delta (spec §6): one streaming query per stream (pin, geo, user), each decoded with its explicit
-# MAGIC schema, cleaned like the batch path and merged by `ind` into its own Delta table with its own checkpoint.
+# MAGIC schema, cleaned like the batch path and appended, first record of each new `ind` only, to its own Delta table
+# MAGIC with its own checkpoint. Databricks runs the same writer as the local driver (`StreamTableWriter`).
 # MAGIC
 # MAGIC Parameters: `lake_root` (e.g. `s3a://<bucket>`), `topic_prefix` and `region`. On Databricks they are widgets
 # MAGIC and the streams are read with Databricks' own `kinesis` source through the cluster's instance profile: no
@@ -12,8 +13,17 @@
 # COMMAND ----------
 
 import argparse
-import sys
-from pathlib import Path
+
+from include.pinterest.lake import Lake
+from include.pinterest.settings import TABLES, Settings
+from include.pinterest.streaming.driver import build_session
+from include.pinterest.streaming.job import (
+    COMPACT_INTERVAL_S,
+    SourceConfig,
+    compact_small_files,
+    ensure_tables,
+    start_query,
+)
 
 
 def notebook_parameters() -> tuple[str, str, str]:
@@ -33,19 +43,6 @@ def notebook_parameters() -> tuple[str, str, str]:
     return widgets.get("lake_root"), widgets.get("topic_prefix"), widgets.get("region")
 
 
-if "__file__" in globals():
-    # Run as a script from the repository: make `include` importable.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from include.pinterest.lake import Lake
-from include.pinterest.settings import TABLES, Settings
-from include.pinterest.streaming.driver import build_session
-from include.pinterest.streaming.job import (
-    SourceConfig,
-    ensure_tables,
-    start_query,
-)
-
 lake_root, topic_prefix, region = notebook_parameters()
 settings = Settings(topic_prefix=topic_prefix, lake_root=lake_root, aws_region=region)
 # Databricks: the built-in source with role-based access; elsewhere: the package's Python source.
@@ -61,6 +58,9 @@ for query in queries:
 
 # COMMAND ----------
 
-# Keep the job alive while the queries run; a failing query ends the run so the job's retry policy restarts it
-# from the checkpoints (exactly once: the writes are idempotent MERGEs).
-spark.streams.awaitAnyTermination()
+# Keep the job alive while the queries run, compacting the tables' small files every COMPACT_INTERVAL_S as the
+# local driver does (path-based tables get no predictive optimization). A failing query ends the run so the job's
+# retry policy restarts it from the checkpoints (exactly once: a replayed batch inserts nothing, quarantines
+# nothing again).
+while not spark.streams.awaitAnyTermination(COMPACT_INTERVAL_S):
+    compact_small_files(spark, Lake.of(settings), list(TABLES))

@@ -117,7 +117,7 @@ def put_all(kinesis, stream: str, records: list[tuple[str, bytes]]) -> None:
         pending = [{"PartitionKey": key, "Data": data} for key, data in records[start : start + 500]]
         for _ in range(10):
             response = kinesis.put_records(StreamName=stream, Records=pending)
-            pending = [r for r, result in zip(pending, response["Records"]) if "ErrorCode" in result]
+            pending = [r for r, result in zip(pending, response["Records"], strict=True) if "ErrorCode" in result]
             if not pending:
                 break
             time.sleep(0.2)

@@ -17,9 +17,11 @@ import pytest
 
 from include.pinterest.lake import Lake
 from include.pinterest.streaming.job import (
-    classify,
-    good_rows,
+    candidates,
+    first_new_records,
+    prepare,
     quarantine_rows,
+    silver_rows,
 )
 from include.pinterest.streaming.status import is_caught_up, read_status
 from tests.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
@@ -35,10 +37,18 @@ KINESIS_SCHEMA = (
 def source_row(table: str, ind: int) -> dict:
     if table == "pin":
         return {
-            "index": ind, "unique_id": f"u-{ind}", "title": "No Title Data Available", "description": "d",
-            "poster_name": "p", "follower_count": "10k", "tag_list": "a,b", "is_image_or_video": "image",
-            "image_src": "https://i.example/x.jpg", "downloaded": 1,
-            "save_location": "Local save in /data/art", "category": "art",
+            "index": ind,
+            "unique_id": f"u-{ind}",
+            "title": "No Title Data Available",
+            "description": "d",
+            "poster_name": "p",
+            "follower_count": "10k",
+            "tag_list": "a,b",
+            "is_image_or_video": "image",
+            "image_src": "https://i.example/x.jpg",
+            "downloaded": 1,
+            "save_location": "Local save in /data/art",
+            "category": "art",
         }
     if table == "geo":
         return {"ind": ind, "timestamp": "2020-08-28T03:52:47", "latitude": 1.5, "longitude": -2.5, "country": "X"}
@@ -49,7 +59,9 @@ def bad_payloads(table: str) -> dict[bytes, str]:
     """One payload per quarantine rule, with the reason's expected start."""
     return {
         b"not json at all": "payload is not a JSON object",
-        json.dumps({k: v for k, v in source_row(table, 1).items() if k != KEY[table]}).encode(): f"missing key {KEY[table]}",
+        json.dumps(
+            {k: v for k, v in source_row(table, 1).items() if k != KEY[table]}
+        ).encode(): f"missing key {KEY[table]}",
         json.dumps({**source_row(table, 2), KEY[table]: "two"}).encode(): "payload does not match",
         b"\xff\xfe\x00garbage": "payload is not UTF-8",
     }
@@ -74,14 +86,19 @@ def test_bad_records_get_a_reason_and_good_ones_are_cleaned_once(spark, table):
     # Fields outside the schema (even nested ones) are ignored, not a reason to quarantine.
     extra = {**source_row(table, 8), "extra": [1, {"nested": True}]}
     good = [json.dumps(source_row(table, 7)).encode()] * 2 + [json.dumps(extra).encode()]
-    batch = spark.createDataFrame(kinesis_rows(good + list(bad)), KINESIS_SCHEMA)
-    classified = batch.transform(classify, table)
-    quarantined = {r["raw"]: r["reason"] for r in quarantine_rows(classified, table).collect()}
+    batch = spark.createDataFrame(kinesis_rows(good + list(bad)), KINESIS_SCHEMA).transform(prepare, table)
+    quarantined = {r["raw"]: r["reason"] for r in quarantine_rows(batch, table).collect()}
     assert len(quarantined) == len(bad)
     for payload, reason in bad.items():
-        raw = payload.decode() if not payload.startswith(b"\xff") else "base64:" + __import__("base64").b64encode(payload).decode()
+        raw = (
+            payload.decode()
+            if not payload.startswith(b"\xff")
+            else "base64:" + __import__("base64").b64encode(payload).decode()
+        )
         assert quarantined[raw].startswith(reason), (payload, quarantined[raw])
-    rows = good_rows(classified, table).collect()
+    chosen = first_new_records(candidates(batch), stored=set())
+    assert chosen[7] == "shardId-0/" + str(10**20), "the first of the re-sent records is the one kept"
+    rows = silver_rows(batch, table, list(chosen.values())).collect()
     assert sorted(r["ind"] for r in rows) == [7, 8], "a re-sent post is kept once"
     if table == "pin":
         assert rows[0]["follower_count"] == 10_000 and rows[0]["title"] is None
@@ -101,14 +118,23 @@ class Driver:
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "include.pinterest.streaming", *args],
-            cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def start(self) -> None:
         with open(self.log, "a") as handle:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "include.pinterest.streaming", "start"],
-                cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=REPO,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def kill(self) -> None:
@@ -141,8 +167,11 @@ def test_kinesis_to_delta_exactly_once_across_a_kill(spark, kinesis, kinesis_end
     prefix = f"e2e{uuid.uuid4().hex[:6]}"
     lake, state = tmp_path / "lake", tmp_path / "state"
     env = {
-        **os.environ, **DUMMY_AWS,
-        "PINTEREST_TOPIC_PREFIX": prefix, "PINTEREST_LAKE_ROOT": str(lake), "PINTEREST_STATE_DIR": str(state),
+        **os.environ,
+        **DUMMY_AWS,
+        "PINTEREST_TOPIC_PREFIX": prefix,
+        "PINTEREST_LAKE_ROOT": str(lake),
+        "PINTEREST_STATE_DIR": str(state),
         "KINESIS_ENDPOINT_URL": kinesis_endpoint,
     }
     env.pop("S3_ENDPOINT_URL", None)
@@ -167,7 +196,9 @@ def test_kinesis_to_delta_exactly_once_across_a_kill(spark, kinesis, kinesis_end
         driver.wait_rows(100)
         # Start is idempotent: a second copy finds every stream taken and leaves.
         second = driver.cli("start", timeout=120)
-        assert second.returncode == 0 and json.loads(second.stdout.splitlines()[-1])["already_running"] == sorted(TABLES)
+        assert second.returncode == 0 and json.loads(second.stdout.splitlines()[-1])["already_running"] == sorted(
+            TABLES
+        )
         status = driver.status()
         assert all(status[t]["running"] and status[t]["state"] == "running" for t in TABLES)
 

@@ -8,7 +8,7 @@ columns in spec order. Every value that cannot be parsed becomes null; no row is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -121,12 +121,12 @@ def combine_user_name(df: DataFrame) -> DataFrame:
     ).drop("first_name", "last_name")
 
 
-def select_silver_columns(df: DataFrame, table: str) -> DataFrame:
-    """Columns in the order and with the types of ``SILVER_SCHEMAS[table]``."""
-    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in SILVER_SCHEMAS[table].fields])
+def select_silver_columns(df: DataFrame, table: str, keep: Sequence[str] = ()) -> DataFrame:
+    """Columns in the order and with the types of ``SILVER_SCHEMAS[table]``, then the caller's ``keep`` columns."""
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in SILVER_SCHEMAS[table].fields], *keep)
 
 
-def clean_pin(df: DataFrame) -> DataFrame:
+def clean_pin(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return (
         df.transform(nullify_blank_strings)
         .transform(nullify_placeholders, PIN_PLACEHOLDERS)
@@ -134,37 +134,41 @@ def clean_pin(df: DataFrame) -> DataFrame:
         .transform(rename_index_to_ind)
         .transform(cast_integers, ["ind", "downloaded"])
         .transform(strip_save_location_prefix)
-        .transform(select_silver_columns, "pin")
+        .transform(select_silver_columns, "pin", keep)
     )
 
 
-def clean_geo(df: DataFrame) -> DataFrame:
+def clean_geo(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return (
         df.transform(nullify_blank_strings)
         .transform(parse_datetimes, ["timestamp"])
         .transform(cast_integers, ["ind"])
         .transform(combine_coordinates)
-        .transform(select_silver_columns, "geo")
+        .transform(select_silver_columns, "geo", keep)
     )
 
 
-def clean_user(df: DataFrame) -> DataFrame:
+def clean_user(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return (
         df.transform(nullify_blank_strings)
         .transform(combine_user_name)
         .transform(parse_datetimes, ["date_joined"])
         .transform(cast_integers, ["ind", "age"])
-        .transform(select_silver_columns, "user")
+        .transform(select_silver_columns, "user", keep)
     )
 
 
 CLEANERS = {"pin": clean_pin, "geo": clean_geo, "user": clean_user}
 
 
-def clean(table: str, df: DataFrame) -> DataFrame:
-    """Apply the §4 rules of one table (``pin``, ``geo`` or ``user``); deduplication is left to the writer."""
+def clean(table: str, df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
+    """Apply the §4 rules of one table (``pin``, ``geo`` or ``user``); deduplication is left to the writer.
+
+    ``keep`` names columns of the caller's to carry through unchanged after the silver ones (the streaming job's
+    Kinesis coordinates); they must not be string columns, since blank strings become null in every one.
+    """
     try:
         cleaner = CLEANERS[table]
     except KeyError:
         raise ValueError(f"table must be one of {', '.join(CLEANERS)}, got {table!r}") from None
-    return cleaner(df)
+    return cleaner(df, keep)

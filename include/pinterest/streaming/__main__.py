@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", type=_tables, default=list(TABLES), help="comma-separated, default all")
     parser.add_argument("--trigger-interval", default="1 second", help="start: micro-batch interval")
     parser.add_argument(
-        "--initial-position", choices=("trim_horizon", "latest"), default="trim_horizon",
+        "--initial-position",
+        choices=("trim_horizon", "latest"),
+        default="trim_horizon",
         help="start: where a stream without a checkpoint begins",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="stop: seconds to wait for a graceful stop")

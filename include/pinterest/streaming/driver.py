@@ -6,7 +6,8 @@ lifetime (the kernel releases it when the process dies, even by SIGKILL, so a cr
 inside the session a query name already in ``spark.streams.active`` is not started again. ``stop`` asks for a
 graceful stop through a request file per table, which the driver polls every second: it lets the current batch
 finish, stops the query and releases the lock; SIGTERM or Ctrl-C stops every query the same way. A query that
-fails (say Kinesis is unreachable) is restarted with a growing back-off instead of taking the others down.
+fails (say Kinesis is unreachable) is restarted with a growing back-off instead of taking the others down. Every
+``COMPACT_INTERVAL_S`` the driver compacts the tables' small files beside the running queries.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 from include.pinterest.lake import Lake
 from include.pinterest.settings import Settings
 from include.pinterest.streaming.job import (
+    COMPACT_INTERVAL_S,
     SourceConfig,
-    configure_session,
+    compact_small_files,
     ensure_tables,
     query_name,
     register_local_source,
@@ -112,8 +114,7 @@ class ProgressListener(StreamingQueryListener):
             return
         status = self.board.record_progress(table, progress)
         log.info(
-            "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, "
-            "%s rows in table",
+            "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, %s rows in table",
             table,
             status.get("last_batch_id"),
             status.get("input_rows"),
@@ -173,11 +174,23 @@ class StreamingDriver:
         ensure_tables(self.spark, Lake.of(self.settings), list(self.queries))
         for table in self.queries:
             stop_request_path(table, self.root).unlink(missing_ok=True)
+        compacted_at = time.monotonic()
         while any(not q.stopped for q in self.queries.values()):
             for entry in self.queries.values():
                 if not entry.stopped:
                     self._tend(entry)
+            if time.monotonic() - compacted_at > COMPACT_INTERVAL_S:
+                self._compact()
+                compacted_at = time.monotonic()
             time.sleep(POLL_INTERVAL_S)
+
+    def _compact(self) -> None:
+        """Compact the running tables' small files; a failure is logged and retried at the next interval."""
+        running = [t for t, q in self.queries.items() if q.query is not None and q.query.isActive]
+        try:
+            compact_small_files(self.spark, Lake.of(self.settings), running)
+        except Exception:
+            log.exception("compacting the stream tables failed (the queries go on)")
 
     def _tend(self, entry: TableQuery) -> None:
         request = stop_request_path(entry.table, self.root)
@@ -225,12 +238,7 @@ def build_session() -> SparkSession:
     """The job's session: local Delta session (with our source registered) or Databricks' own."""
     from include.pinterest.spark.session import build_spark, on_databricks
 
-    if not on_databricks():
-        # The planner's Python worker must import the source module: put the repository on its path.
-        repo = str(Path(__file__).resolve().parents[3])
-        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        if repo not in paths:
-            os.environ["PYTHONPATH"] = os.pathsep.join([repo, *paths])
+    # The source's Python worker imports it like any module: the project is installed (editable locally).
     spark = build_spark(
         "pinterest-streaming",
         {
@@ -241,7 +249,6 @@ def build_session() -> SparkSession:
             "spark.sql.streaming.noDataProgressEventInterval": "2000ms",
         },
     )
-    configure_session(spark)
     if not on_databricks():
         register_local_source(spark)
     return spark

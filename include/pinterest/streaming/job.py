@@ -1,23 +1,24 @@
 """The streaming job of spec §6: each Kinesis stream -> decoded, cleaned, deduplicated Delta table.
 
-One query per table (pin, geo, user), each with its own checkpoint ``<lake>/_checkpoints/stream/<t>`` and its
-own table ``<lake>/stream/<prefix>_<t>_table``. Payloads are decoded with the explicit ``SOURCE_SCHEMAS`` and
-cleaned by the batch path's ``clean``. Exactly once across restarts comes from the sink, not the source: a
-batch that was written but not yet checkpointed is replayed after a crash, so every write is idempotent.
-Rows go in with an insert-only MERGE on ``ind`` (a re-sent post updates nothing, spec §4), and records that
-are not valid JSON rows of the schema go to ``<lake>/stream/<prefix>_quarantine`` with an insert-only MERGE on
-their Kinesis coordinates (stream, shard, sequence number). Nothing is dropped and no bad record stops a query.
+One query per table (pin, geo, user), each with its own checkpoint (``Lake.stream_checkpoint``) and its own
+table (``Lake.stream_table``): a stream can be stopped, restarted or replayed alone, and no checkpoint is shared
+(spec §6, §7). Payloads are decoded with the explicit ``SOURCE_SCHEMAS`` and cleaned by the batch path's
+``clean``. Exactly once across restarts comes from the sink, not the source: a batch that was written but not
+yet checkpointed is replayed after a crash, so every write is idempotent (see ``StreamTableWriter``). A re-sent
+post inserts nothing (spec §4), and records that are not valid JSON rows of the schema go to the quarantine
+table (``Lake.stream_quarantine``) once each, with the reason. Nothing is dropped and no bad record stops a query.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 from pyspark.sql.types import StringType, StructField, StructType, TimestampType
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 CORRUPT_COLUMN = "_corrupt"
 KINESIS_COLUMNS = ("stream", "shardId", "sequenceNumber", "partitionKey", "approximateArrivalTimestamp")
+# The struct column ``prepare`` carries each record's key, verdict and Kinesis coordinates in.
+KINESIS = "_kinesis"
 
 QUARANTINE_SCHEMA = StructType(
     [
@@ -48,13 +51,12 @@ QUARANTINE_SCHEMA = StructType(
     ]
 )
 
-# Delta's optimistic concurrency: two queries quarantining at once conflict; the loser retries.
-QUARANTINE_RETRIES = 5
-
-# MERGE copies its source first unless told otherwise, to guard against a source that changes between reads.
-# Ours is the batch, already cached and deterministic on recomputation (a replay reads the same records and
-# the per-key choice has a total order), so the copy only costs: about a third of the MERGE's CPU here.
-SESSION_CONF = {"spark.databricks.delta.merge.materializeSource": "none"}
+# Compacting inside a commit (auto compaction) stalls the batch that triggers it by seconds; small files are
+# compacted off the commit path instead (``compact_small_files``, every ``COMPACT_INTERVAL_S``).
+STREAM_TABLE_PROPERTIES = {"delta.autoOptimize.autoCompact": "false"}
+COMPACT_INTERVAL_S = 900.0
+# Files from this size up are left alone by compaction, so it rewrites the recent small files, not the table.
+COMPACTED_FILE_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,6 @@ class SourceConfig:
         return options
 
 
-def configure_session(spark: SparkSession) -> None:
-    """Session settings the job relies on (applied to Databricks' session too)."""
-    for key, value in SESSION_CONF.items():
-        spark.conf.set(key, value)
-
-
 def register_local_source(spark: SparkSession) -> None:
     """Make ``format("kinesis")`` resolve to our Python source (Databricks has its own)."""
     from include.pinterest.streaming.kinesis_source import KinesisDataSource
@@ -110,7 +106,7 @@ def read_stream(spark: SparkSession, stream: str, table: str, source: SourceConf
     return reader.load()
 
 
-# --- decoding: pure transforms over a batch of Kinesis rows --------------------------------------------------
+# --- decoding: pure transforms, applied once to the streaming DataFrame -----------------------------------------
 
 
 def parse_payload(df: DataFrame, table: str) -> DataFrame:
@@ -148,110 +144,232 @@ def classify(df: DataFrame, table: str) -> DataFrame:
     return df.transform(parse_payload, table).withColumn("reason", quarantine_reason(table))
 
 
-def first_per_key(df: DataFrame, table: str) -> DataFrame:
-    """One source row per key: the first to arrive (a re-sent post changes nothing), deterministic on replay."""
-    key = f"record.{SOURCE_KEYS[table]}"
-    order = Window.partitionBy(F.col(key)).orderBy(
-        "approximateArrivalTimestamp", "shardId", F.length("sequenceNumber"), "sequenceNumber"
-    )
-    return df.withColumn("_rank", F.row_number().over(order)).where(F.col("_rank") == 1).drop("_rank")
+def prepare(kinesis_rows: DataFrame, table: str) -> DataFrame:
+    """Kinesis rows -> the silver columns of every record plus ``_kinesis``: its key, reason and coordinates.
 
-
-def good_rows(classified: DataFrame, table: str) -> DataFrame:
-    """Cleaned silver rows of the good records, one per ``ind``."""
-    fields = [f.name for f in SOURCE_SCHEMAS[table].fields]
-    source_rows = classified.where(F.col("reason").isNull()).transform(first_per_key, table)
-    return clean(table, source_rows.select(*[F.col(f"record.{name}").alias(name) for name in fields]))
-
-
-def quarantine_rows(classified: DataFrame, table: str) -> DataFrame:
-    """Bad records with their raw payload (base64 when it is not text) and the reason."""
+    Applied to the streaming DataFrame, so Spark analyses this plan once per query instead of once per batch
+    (building it costs more CPU than running it on a small batch). Cleaning never drops a row, so a bad record
+    simply has null silver columns; the raw payload is kept for bad records only (base64 when it is not text).
+    """
+    classified = kinesis_rows.transform(classify, table)
     raw = F.when(F.col("valid_utf8"), F.col("payload")).otherwise(F.concat(F.lit("base64:"), F.base64("data")))
-    return classified.where(F.col("reason").isNotNull()).select(
-        F.lit(table).alias("table"),
-        *KINESIS_COLUMNS[:4],
-        raw.alias("raw"),
+    kinesis = F.struct(
+        F.col(f"record.{SOURCE_KEYS[table]}").alias("key"),
         "reason",
-        "approximateArrivalTimestamp",
+        *KINESIS_COLUMNS,
+        F.when(F.col("reason").isNotNull(), raw).alias("raw"),
+    )
+    fields = [f.name for f in SOURCE_SCHEMAS[table].fields]
+    source = classified.select(*[F.col(f"record.{name}").alias(name) for name in fields], kinesis.alias(KINESIS))
+    return clean(table, source, keep=[KINESIS])
+
+
+def record_id() -> Column:
+    """A record's identity in its stream: shard and sequence number."""
+    return F.concat_ws("/", f"{KINESIS}.shardId", f"{KINESIS}.sequenceNumber")
+
+
+def silver_rows(prepared: DataFrame, table: str, record_ids: list[str]) -> DataFrame:
+    """The silver rows of the chosen records."""
+    columns = SILVER_SCHEMAS[table].fieldNames()
+    return prepared.where(record_id().isin(record_ids)).select(*columns)
+
+
+def quarantine_rows(prepared: DataFrame, table: str) -> DataFrame:
+    """Bad records with their raw payload and the reason, in ``QUARANTINE_SCHEMA``."""
+    return prepared.where(F.col(f"{KINESIS}.reason").isNotNull()).select(
+        F.lit(table).alias("table"),
+        *[F.col(f"{KINESIS}.{name}").alias(name) for name in ("stream", "shardId", "sequenceNumber", "partitionKey")],
+        F.col(f"{KINESIS}.raw").alias("raw"),
+        F.col(f"{KINESIS}.reason").alias("reason"),
+        F.col(f"{KINESIS}.approximateArrivalTimestamp").alias("approximateArrivalTimestamp"),
         F.current_timestamp().alias("ingested_at"),
-    ).select(*QUARANTINE_SCHEMA.fieldNames())
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the writer needs of one record to choose the rows to insert."""
+
+    key: int | None
+    good: bool
+    arrival: datetime
+    shard_id: str
+    sequence_number: str
+
+    @property
+    def record_id(self) -> str:
+        return f"{self.shard_id}/{self.sequence_number}"
+
+    @property
+    def arrival_order(self) -> tuple:
+        """Arrival, then Kinesis position: a total order, so a replay chooses the same record."""
+        return (self.arrival, self.shard_id, len(self.sequence_number), self.sequence_number)
+
+
+def candidates(prepared: DataFrame) -> list[Candidate]:
+    """The batch's one Spark action before writing: keys, verdicts and positions (a few bytes a record)."""
+    rows = prepared.select(
+        f"{KINESIS}.key",
+        F.col(f"{KINESIS}.reason").isNull().alias("good"),
+        f"{KINESIS}.approximateArrivalTimestamp",
+        f"{KINESIS}.shardId",
+        f"{KINESIS}.sequenceNumber",
+    ).collect()
+    return [Candidate(*row) for row in rows]
+
+
+def first_new_records(found: list[Candidate], stored: set[int]) -> dict[int, str]:
+    """``key -> record id`` of the first good record of each key not stored yet (a re-sent post changes nothing)."""
+    first: dict[int, Candidate] = {}
+    for candidate in found:
+        if not candidate.good or candidate.key in stored:
+            continue
+        seen = first.get(candidate.key)
+        if seen is None or candidate.arrival_order < seen.arrival_order:
+            first[candidate.key] = candidate
+    return {key: candidate.record_id for key, candidate in first.items()}
 
 
 # --- writing ------------------------------------------------------------------------------------------------
 
 
 def ensure_tables(spark: SparkSession, lake: Lake, tables: list[str]) -> None:
-    """Create the Delta tables before any query starts, so concurrent first batches never race to create them."""
+    """Create the Delta tables before any query starts, so concurrent first batches never race to create them.
+
+    Tables get ``STREAM_TABLE_PROPERTIES``; an older table that differs is altered (one metadata commit, once).
+    """
     from delta.tables import DeltaTable
 
     targets = {lake.stream_table(t): SILVER_SCHEMAS[t] for t in tables} | {lake.stream_quarantine: QUARANTINE_SCHEMA}
     for path, schema in targets.items():
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-        # Every micro-batch adds small files; compacting them after commits keeps MERGE scans short.
-        builder.property("delta.autoOptimize.autoCompact", "true").execute()
+        for key, value in STREAM_TABLE_PROPERTIES.items():
+            builder = builder.property(key, value)
+        builder.execute()
+        properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
+        stale = {k: v for k, v in STREAM_TABLE_PROPERTIES.items() if properties.get(k) != v}
+        if stale:
+            assignments = ", ".join(f"'{k}' = '{v}'" for k, v in stale.items())
+            spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
 
 
-def merge_new_rows(spark: SparkSession, rows: DataFrame, path: str) -> int:
-    """Insert rows whose ``ind`` is not in the table yet (a replayed batch inserts nothing); returns how many."""
+def compact_small_files(spark: SparkSession, lake: Lake, tables: list[str]) -> None:
+    """Bin-pack the small files the micro-batches left in the stream tables (Delta OPTIMIZE, no data change).
+
+    Runs beside the queries: their blind appends do not conflict with a compaction, so no batch waits for it.
+    """
     from delta.tables import DeltaTable
 
-    target = DeltaTable.forPath(spark, path).alias("t")
-    metrics = target.merge(rows.alias("s"), "t.ind = s.ind").whenNotMatchedInsertAll().execute().first()
-    return int(metrics["num_inserted_rows"]) if metrics is not None else 0
+    spark.conf.set("spark.databricks.delta.optimize.minFileSize", str(COMPACTED_FILE_BYTES))
+    for table in tables:
+        DeltaTable.forPath(spark, lake.stream_table(table)).optimize().executeCompaction()
 
 
-_quarantine_lock = threading.Lock()
+def stored_keys(spark: SparkSession, path: str) -> set[int]:
+    """Every ``ind`` of a stream table: read once when its query starts, then kept up to date by the writer."""
+    return {row["ind"] for row in spark.read.format("delta").load(path).select("ind").collect()}
 
 
-def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
-    """Insert bad records not quarantined yet (keyed by their Kinesis coordinates); retries write conflicts."""
-    from delta.exceptions import (
-        ConcurrentAppendException,
-        ConcurrentTransactionException,
-    )
-    from delta.tables import DeltaTable
+def quarantine_app_id(batch: DataFrame) -> str:
+    """The running query's id (kept in its checkpoint): Delta's idempotent-write key for its quarantine appends.
 
-    condition = "t.stream = s.stream AND t.shardId = s.shardId AND t.sequenceNumber = s.sequenceNumber"
-    for attempt in range(QUARANTINE_RETRIES):
+    A new checkpoint means a new id, so its batch ids, which start again at 0, are never taken for replays. Spark
+    sets the id as a local property of the query's thread, which ``foreachBatch`` runs on in a classic (py4j)
+    session: local runs and the Databricks job's cluster (no Spark Connect access mode).
+    """
+    query_id = batch.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId")
+    if not query_id:
+        raise RuntimeError("quarantine writes need the streaming query's id (call the writer from foreachBatch)")
+    return f"{query_id}-quarantine"
+
+
+@dataclass
+class BatchReport:
+    """What one micro-batch did, with the wall time (and CPU time, when measured) of each phase in ms."""
+
+    batch_id: int
+    records: int = 0
+    inserted: int = 0
+    quarantined: int = 0
+    wall_ms: dict[str, int] = field(default_factory=dict)
+    cpu_ms: dict[str, int] = field(default_factory=dict)
+
+
+class StreamTableWriter:
+    """The ``foreachBatch`` function of one table's query (batches of ``prepare``): append new rows, quarantine.
+
+    The table has exactly one writer (the driver's per-table lock, ``max_concurrent_runs`` 1 on Databricks),
+    so the keys it holds are known without reading it again: ``stored_keys`` once at query start, then what
+    each batch appended. A batch therefore costs the same however large the table grows: one small Spark action
+    (``candidates``), one blind append of the first record of each new key and, when some records are bad, one
+    quarantine append; no MERGE, no scan of the table. Exactly once across a crash: a replayed batch finds its
+    keys stored (they are read again at restart) and inserts nothing; its quarantine append is skipped by Delta's
+    idempotent writes (``txnAppId`` = the query's id, ``txnVersion`` = the batch id). Databricks runs this same
+    writer.
+
+    :param cpu_clock: seconds of CPU used so far by the whole job, when the caller can measure it (benchmarks).
+    """
+
+    def __init__(
+        self,
+        table: str,
+        lake: Lake,
+        board: StatusBoard | None = None,
+        cpu_clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.table = table
+        self.path = lake.stream_table(table)
+        self.quarantine_path = lake.stream_quarantine
+        self.board = board
+        self.cpu_clock = cpu_clock
+        self.stored: set[int] | None = None
+        self.last: BatchReport | None = None
+
+    def load(self, spark: SparkSession) -> int:
+        """Read the keys the table holds (at query start); returns how many."""
+        self.stored = stored_keys(spark, self.path)
+        return len(self.stored)
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        if self.stored is None:
+            self.load(batch.sparkSession)
+        report = BatchReport(batch_id)
+        batch.persist()
         try:
-            with _quarantine_lock:
-                target = DeltaTable.forPath(spark, path).alias("t")
-                target.merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
-            return
-        except (ConcurrentAppendException, ConcurrentTransactionException):
-            if attempt == QUARANTINE_RETRIES - 1:
-                raise
-            time.sleep(0.5 * (attempt + 1))
-
-
-def batch_writer(
-    table: str, lake: Lake, board: StatusBoard | None = None
-) -> Callable[[DataFrame, int], None]:
-    """The ``foreachBatch`` function of one table's query."""
-
-    def write(batch: DataFrame, batch_id: int) -> None:
-        started = time.monotonic()
-        spark = batch.sparkSession
-        classified = batch.transform(classify, table).persist()
-        try:
-            # The MERGE decodes the batch into the cache; counting the bad records then reads only the cache.
-            inserted = merge_new_rows(spark, good_rows(classified, table), lake.stream_table(table))
-            quarantined = classified.where(F.col("reason").isNotNull()).count()
-            if quarantined:
-                merge_quarantine(spark, quarantine_rows(classified, table), lake.stream_quarantine)
-                log.warning("stream %s batch %d: %d records quarantined", table, batch_id, quarantined)
+            with self._phase(report, "decode"):
+                found = candidates(batch)
+            chosen = first_new_records(found, self.stored)
+            report.records = len(found)
+            report.quarantined = sum(not c.good for c in found)
+            if chosen:
+                with self._phase(report, "write"):
+                    silver_rows(batch, self.table, list(chosen.values())).write.format("delta").mode("append").save(
+                        self.path
+                    )
+                self.stored.update(chosen)
+                report.inserted = len(chosen)
+            if report.quarantined:
+                with self._phase(report, "quarantine"):
+                    quarantine_rows(batch, self.table).write.format("delta").mode("append").option(
+                        "txnAppId", quarantine_app_id(batch)
+                    ).option("txnVersion", batch_id).save(self.quarantine_path)
+                log.warning("stream %s batch %d: %d records quarantined", self.table, batch_id, report.quarantined)
         finally:
-            classified.unpersist()
-        if board is not None:
-            write_ms = int((time.monotonic() - started) * 1000)
-            board.record_batch(table, batch_id, inserted=inserted, quarantined=quarantined, write_ms=write_ms)
+            batch.unpersist()
+        self.last = report
+        if self.board is not None:
+            self.board.record_batch(
+                self.table, batch_id, report.inserted, report.quarantined, report.wall_ms, report.cpu_ms
+            )
 
-    return write
-
-
-def count_rows(spark: SparkSession, path: str) -> int:
-    """Rows in a Delta table (answered from the log's file statistics, without reading data files)."""
-    return spark.read.format("delta").load(path).count()
+    @contextmanager
+    def _phase(self, report: BatchReport, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), self.cpu_clock() if self.cpu_clock else None
+        yield
+        report.wall_ms[name] = int((time.perf_counter() - wall) * 1000)
+        if cpu is not None:
+            report.cpu_ms[name] = int((self.cpu_clock() - cpu) * 1000)
 
 
 def query_name(prefix: str, table: str) -> str:
@@ -265,19 +383,27 @@ def start_query(
     source: SourceConfig,
     trigger_interval: str = "1 second",
     board: StatusBoard | None = None,
+    writer: StreamTableWriter | None = None,
 ) -> StreamingQuery:
-    """Start one table's query, unless a query of that name already runs in this session."""
+    """Start one table's query, unless a query of that name already runs in this session.
+
+    :param writer: the ``foreachBatch`` function; a ``StreamTableWriter`` of the table by default (tests pass
+        one that fails on purpose).
+    """
     name = query_name(settings.topic_prefix, table)
     for active in spark.streams.active:
         if active.name == name:
             return active
     lake = Lake.of(settings)
+    writer = writer or StreamTableWriter(table, lake, board)
+    rows = writer.load(spark)
     if board is not None:
-        board.set_rows_in_table(table, count_rows(spark, lake.stream_table(table)))
+        board.set_rows_in_table(table, rows)
     return (
         read_stream(spark, settings.stream(table), table, source)
+        .transform(prepare, table)
         .writeStream.queryName(name)
-        .foreachBatch(batch_writer(table, lake, board))
+        .foreachBatch(writer)
         .option("checkpointLocation", lake.stream_checkpoint(table))
         .trigger(processingTime=trigger_interval)
         .start()

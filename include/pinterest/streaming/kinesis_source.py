@@ -32,6 +32,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,10 @@ AT_TIMESTAMP = "AT_TIMESTAMP:"
 
 # Largest Limit GetRecords accepts.
 GET_RECORDS_LIMIT = 10_000
+# Shards polled at once by one reader (each poll mostly waits on the network).
+POLL_THREADS = 8
+# How long a shard list is trusted when no shard closed meanwhile (a reshard closes its parents).
+SHARD_LIST_TTL_S = 60.0
 
 Offset = dict[str, str]
 Row = tuple[str, bytes, str, str, str, datetime]
@@ -142,8 +147,25 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
         self._client: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         # shard -> (position the iterator starts after, iterator): saves a GetShardIterator per shard per poll.
         self._iterators: dict[str, tuple[str, str]] = {}
+        # The shard list changes only at a reshard: listed again when a shard closes, or after SHARD_LIST_TTL_S.
+        self._shard_list: dict[str, dict] = {}
+        self._shards_listed_at: float | None = None
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=POLL_THREADS, thread_name_prefix="kinesis-poll")
+        return self._pool
+
+    def _shards(self) -> dict[str, dict]:
+        listed_at = self._shards_listed_at
+        if listed_at is None or time.monotonic() - listed_at > SHARD_LIST_TTL_S:
+            self._shard_list = {s["ShardId"]: s for s in list_shards(self.client, self.options.stream_name)}
+            self._shards_listed_at = time.monotonic()
+        return self._shard_list
 
     @property
     def client(self) -> Any:
@@ -160,8 +182,12 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
         return {s["ShardId"]: SHARD_END if _is_closed(s) else now for s in shards}
 
     def read(self, start: Offset) -> tuple[Iterator[Row], Offset]:
-        """New records after ``start`` (at most ``maxRecordsPerBatch``) and the offset they end at."""
-        shards = {s["ShardId"]: s for s in list_shards(self.client, self.options.stream_name)}
+        """New records after ``start`` (at most ``maxRecordsPerBatch``) and the offset they end at.
+
+        The shards that may be read are polled at the same time (one thread each), so a poll takes one GetRecords
+        round trip, not one per shard; after a reshard, a child shard is polled once its parents reached the end.
+        """
+        shards = self._shards()
         offset = dict(start)
         for shard_id in shards:
             # A shard not in the offset appeared after the query started (a reshard's child): read it whole.
@@ -180,11 +206,18 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             ]
             if not ready:
                 break
-            shard_id = ready[0]
-            visited.add(shard_id)
-            fetched, offset[shard_id], behind[shard_id] = self._poll(shard_id, offset[shard_id], budget)
-            rows.extend(fetched)
-            budget -= len(fetched)
+            visited.update(ready)
+            share = max(1, budget // len(ready))
+            polls = list(self.pool.map(self._poll, ready, [offset[r] for r in ready], [share] * len(ready)))
+            for shard_id, (fetched, position, millis_behind, iterator) in zip(ready, polls, strict=True):
+                rows.extend(fetched)
+                offset[shard_id], behind[shard_id] = position, millis_behind
+                budget -= len(fetched)
+                if iterator is None:
+                    self._iterators.pop(shard_id, None)
+                    self._shards_listed_at = None  # a closed shard: its children are new shards
+                else:
+                    self._iterators[shard_id] = (position, iterator)
         self._write_metrics(behind, records_read=len(rows), budget_left=budget > 0)
         return iter(rows), offset
 
@@ -198,8 +231,11 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             rows.extend(self._read_until(shard_id, first, last))
         return iter(rows)
 
-    def _poll(self, shard_id: str, position: str, budget: int) -> tuple[list[Row], str, int]:
-        """Up to ``maxFetchesPerShard`` GetRecords calls from ``position``; stops early once caught up."""
+    def _poll(self, shard_id: str, position: str, budget: int) -> tuple[list[Row], str, int, str | None]:
+        """Up to ``maxFetchesPerShard`` GetRecords calls from ``position``; stops once at the shard's tip.
+
+        Returns the rows, the new position, MillisBehindLatest and the next iterator (None at a closed shard's end).
+        """
         rows: list[Row] = []
         iterator = self._iterator(shard_id, position)
         millis_behind = 0
@@ -214,13 +250,11 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             if iterator is None:
                 position = SHARD_END
                 break
-            if (not records and millis_behind == 0) or len(rows) >= budget:
+            # At the tip (MillisBehindLatest 0) another call would return only what arrived since: leave it to
+            # the next poll, so a shard costs one GetRecords a batch while the job keeps up.
+            if millis_behind == 0 or len(rows) >= budget:
                 break
-        if iterator is None:
-            self._iterators.pop(shard_id, None)
-        else:
-            self._iterators[shard_id] = (position, iterator)
-        return rows, position, millis_behind
+        return rows, position, millis_behind, iterator
 
     def _read_until(self, shard_id: str, first: str, last: str) -> list[Row]:
         """Records after ``first`` through sequence number ``last`` (or to the end of a closed shard)."""

@@ -116,34 +116,63 @@ class StatusBoard:
         """The table's row count when its query starts; batches then add what their MERGE inserted."""
         self._update(table, rows_in_table=rows)
 
-    def record_batch(self, table: str, batch_id: int, inserted: int, quarantined: int, write_ms: int = 0) -> None:
-        """Called from inside the batch, once its writes are committed (``write_ms``: decode, MERGE, quarantine)."""
+    def record_batch(
+        self,
+        table: str,
+        batch_id: int,
+        inserted: int,
+        quarantined: int,
+        wall_ms: dict[str, int] | None = None,
+        cpu_ms: dict[str, int] | None = None,
+    ) -> None:
+        """Called from inside the batch, once its writes are committed; ``*_ms``: time per write phase.
+
+        Phase times are also summed since start (``phase_wall_ms_total``, ``phase_cpu_ms_total``), so a reader
+        can average them over any span of batches.
+        """
         with self._lock:
             previous = self._status.get(table, {})
             rows = previous.get("rows_in_table", 0) + inserted
             total = previous.get("quarantined_since_start", 0) + quarantined
+            sums = {
+                name: _add(previous.get(name, {}), phases or {})
+                for name, phases in (("phase_wall_ms_total", wall_ms), ("phase_cpu_ms_total", cpu_ms))
+            }
         self._update(
             table,
             last_batch_id=batch_id,
             rows_in_table=rows,
             rows_inserted=inserted,
             quarantined_since_start=total,
-            write_ms=write_ms,
+            write_ms=sum((wall_ms or {}).values()),
+            phase_wall_ms=wall_ms or {},
+            **sums,
         )
 
     def record_progress(self, table: str, progress: Any) -> dict[str, Any]:
-        """Called with each query progress: rates, batch duration and (Databricks) the source's lag metric."""
+        """Called with each query progress: rates, batch duration and (Databricks) the source's lag metric.
+
+        Spark's own durations of the batches that read something are summed in ``trigger_ms_total`` (source
+        poll ``latestOffset``, ``addBatch`` = the writer, ``walCommit``/``commitOffsets`` = the checkpoint...)
+        and counted in ``data_batches``.
+        """
+        durations = {k: int(v) for k, v in (progress.durationMs or {}).items()}
         fields: dict[str, Any] = {
             "last_batch_id": progress.batchId,
             "input_rows": progress.numInputRows,
             "input_rows_per_s": _finite(progress.inputRowsPerSecond),
             "processed_rows_per_s": _finite(progress.processedRowsPerSecond),
-            "batch_duration_ms": (progress.durationMs or {}).get("triggerExecution"),
+            "batch_duration_ms": durations.get("triggerExecution"),
         }
         metrics = progress.sources[0].metrics if progress.sources else {}
         if metrics and "maxMsBehindLatest" in metrics:
             lag = int(float(metrics["maxMsBehindLatest"]))
             fields.update(millis_behind_latest=lag, caught_up=lag == 0)
+        with self._lock:
+            previous = self._status.get(table, {})
+            if progress.numInputRows:
+                fields["trigger_ms_total"] = _add(previous.get("trigger_ms_total", {}), durations)
+                fields["data_batches"] = previous.get("data_batches", 0) + 1
         return self._update(table, **fields)
 
     def alive(self, table: str) -> None:
@@ -152,6 +181,10 @@ class StatusBoard:
 
     def stopped(self, table: str, error: str | None = None) -> None:
         self._update(table, state="failed" if error else "stopped", error=error, caught_up=False)
+
+
+def _add(totals: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    return {key: totals.get(key, 0) + more.get(key, 0) for key in totals.keys() | more.keys()}
 
 
 def _finite(value: float | None) -> float | None:
