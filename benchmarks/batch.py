@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
-
 from include.pinterest.lake import GOLD_TABLES, Lake
 from include.pinterest.spark import jobs
 from include.pinterest.spark.session import build_spark
 from include.pinterest.tables import CATEGORIES
+
+REPO = Path(__file__).resolve().parent.parent
 
 TOPIC_PREFIX = "bench"
 PARTITIONS = 3
@@ -326,8 +326,9 @@ def _gold_rows(spark, lake: Lake) -> dict[str, list[tuple]]:
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:
     return len(a) == len(b) and all(
-        len(x) == len(y) and all((abs(u - v) < 1e-6) if isinstance(u, float) else u == v for u, v in zip(x, y))
-        for x, y in zip(a, b)
+        len(x) == len(y)
+        and all((abs(u - v) < 1e-6) if isinstance(u, float) else u == v for u, v in zip(x, y, strict=True))
+        for x, y in zip(a, b, strict=True)
     )
 
 

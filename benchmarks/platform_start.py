@@ -60,7 +60,7 @@ def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
             out = subprocess.run(
                 [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
             ).stdout
-            line = next(l for l in out.splitlines() if l.startswith("PARSE_TIMES "))  # Airflow logs to stdout too
+            line = next(row for row in out.splitlines() if row.startswith("PARSE_TIMES "))  # Airflow logs to stdout too
             runs.append(tuple(map(float, line.split()[1:])))
         results[path.name] = {
             "file_s": round(min(r[1] for r in runs), 3),

@@ -12,9 +12,16 @@
 
 # COMMAND ----------
 
-import argparse
+# Databricks runs this file in include/notebooks/ of the job's Git checkout, whose root holds the `include`
+# package; locally the project is installed (pyproject.toml) and this does nothing.
+import os
+import sys
+
+if "DATABRICKS_RUNTIME_VERSION" in os.environ:
+    sys.path.append(os.path.abspath("../.."))
 
 from include.pinterest.lake import Lake
+from include.pinterest.notebook import notebook_parameters
 from include.pinterest.settings import TABLES, Settings
 from include.pinterest.streaming.driver import build_session
 from include.pinterest.streaming.job import (
@@ -25,26 +32,12 @@ from include.pinterest.streaming.job import (
     start_query,
 )
 
-
-def notebook_parameters() -> tuple[str, str, str]:
-    """Widgets on Databricks (where `dbutils` exists), command-line options elsewhere."""
-    try:
-        widgets = dbutils.widgets
-    except NameError:
-        parser = argparse.ArgumentParser(description="Kinesis streams to the streaming Delta tables.")
-        parser.add_argument("--lake-root", required=True)
-        parser.add_argument("--topic-prefix", required=True)
-        parser.add_argument("--region", default="us-east-1")
-        args = parser.parse_args()
-        return args.lake_root, args.topic_prefix, args.region
-    widgets.text("lake_root", "")
-    widgets.text("topic_prefix", "")
-    widgets.text("region", "us-east-1")
-    return widgets.get("lake_root"), widgets.get("topic_prefix"), widgets.get("region")
-
-
-lake_root, topic_prefix, region = notebook_parameters()
-settings = Settings(topic_prefix=topic_prefix, lake_root=lake_root, aws_region=region)
+parameters = notebook_parameters(
+    "Kinesis streams to the streaming Delta tables.", globals(), lake_root=None, topic_prefix=None, region="us-east-1"
+)
+settings = Settings(
+    topic_prefix=parameters["topic_prefix"], lake_root=parameters["lake_root"], aws_region=parameters["region"]
+)
 # Databricks: the built-in source with role-based access; elsewhere: the package's Python source.
 source = SourceConfig.from_settings(settings)
 spark = build_session()

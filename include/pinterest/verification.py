@@ -50,7 +50,7 @@ def bronze_keys_from(keys: Iterable[str], start_offsets: dict[int, int]) -> list
     for partition, objects in by_partition.items():
         objects.sort()
         first_new = start_offsets.get(partition, 0)
-        for i, (start, key) in enumerate(objects):
+        for i, (_start, key) in enumerate(objects):
             next_start = objects[i + 1][0] if i + 1 < len(objects) else None
             if next_start is None or next_start > first_new:
                 selected.append(key)

@@ -91,7 +91,7 @@ def test_the_summary_reconciles_every_stage(runs):
 
 
 def test_a_rerun_of_the_same_logical_date_changes_no_silver_or_gold_data(runs):
-    first, second, before, after = runs
+    _first, second, before, after = runs
     assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
     assert {"silver/pin", "silver/geo", "silver/user", "gold/category_by_country"} <= set(before)
     assert before == after

@@ -86,7 +86,7 @@ def test_hook_raises_with_the_error_body():
         status=400,
         json={"error_code": 400, "message": "Connector configuration is invalid: s3.bucket.name"},
     )
-    with pytest.raises(KafkaConnectError, match="400.*s3.bucket.name"):
+    with pytest.raises(KafkaConnectError, match=r"400.*s3\.bucket\.name"):
         KafkaConnectHook("test_connect").put_connector_config("s3-sink", {"connector.class": "x"})
 
 

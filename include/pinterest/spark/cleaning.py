@@ -64,9 +64,9 @@ def follower_count_value(raw: Column) -> Column:
     text = F.trim(raw)
     number = F.regexp_extract(text, _FOLLOWER_COUNT_PATTERN, 1)
     suffix = F.regexp_extract(text, _FOLLOWER_COUNT_PATTERN, 3)
-    multiplier = F.coalesce(
-        *[F.when(suffix == s, F.lit(m)) for s, m in _SUFFIX_MULTIPLIERS.items()]
-    ).cast("decimal(7,0)")
+    multiplier = F.coalesce(*[F.when(suffix == s, F.lit(m)) for s, m in _SUFFIX_MULTIPLIERS.items()]).cast(
+        "decimal(7,0)"
+    )
     value = F.round(number.cast("decimal(15,6)") * multiplier, 0)
     in_range = value <= F.lit(2_147_483_647)
     return F.when(text.rlike(_FOLLOWER_COUNT_PATTERN) & in_range, value.cast("int"))
@@ -108,9 +108,7 @@ def combine_coordinates(df: DataFrame) -> DataFrame:
     """``coordinates`` = ``[latitude, longitude]`` replaces the two columns (null when both are missing)."""
     both_missing = F.col("latitude").isNull() & F.col("longitude").isNull()
     coordinates = F.when(~both_missing, F.array(F.col("latitude"), F.col("longitude")))
-    return df.withColumn("coordinates", coordinates).drop(
-        "latitude", "longitude"
-    )
+    return df.withColumn("coordinates", coordinates).drop("latitude", "longitude")
 
 
 def combine_user_name(df: DataFrame) -> DataFrame:

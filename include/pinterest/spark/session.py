@@ -101,7 +101,7 @@ def build_spark(app_name: str, extra_conf: dict | None = None) -> SparkSession:
 
 def _check_delta_loaded(spark: SparkSession) -> None:
     """Under spark-submit the JVM starts before Python sets packages; fail with the fix instead of later."""
-    if not spark._jvm.org.apache.spark.util.Utils.classIsLoadable("io.delta.tables.DeltaTable"):  # noqa: SLF001
+    if not spark._jvm.org.apache.spark.util.Utils.classIsLoadable("io.delta.tables.DeltaTable"):
         raise RuntimeError(
             "Delta Lake classes are not on the classpath. Under spark-submit pass the options printed by "
             "`python -m include.pinterest.spark.session --submit-args`."
@@ -113,9 +113,12 @@ def submit_args() -> list[str]:
     conf = local_conf()
     conf["spark.pyspark.python"] = conf["spark.pyspark.driver.python"] = sys.executable
     args = [
-        "--master", os.environ.get("SPARK_MASTER", "local[2]"),
-        "--packages", conf.pop("spark.jars.packages"),
-        "--exclude-packages", conf.pop("spark.jars.excludes"),
+        "--master",
+        os.environ.get("SPARK_MASTER", "local[2]"),
+        "--packages",
+        conf.pop("spark.jars.packages"),
+        "--exclude-packages",
+        conf.pop("spark.jars.excludes"),
     ]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]

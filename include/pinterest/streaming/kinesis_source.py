@@ -27,17 +27,18 @@ which keeps each partition key's records in order.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql.datasource import DataSource, SimpleDataSourceStreamReader
+
+from include.pinterest.files import write_json_atomically
 
 SCHEMA = (
     "partitionKey string, data binary, stream string, shardId string, sequenceNumber string, "
@@ -322,11 +323,7 @@ class KinesisStreamReader(SimpleDataSourceStreamReader):
             "records_read": records_read,
             "caught_up": budget_left and records_read == 0 and not any(behind.values()),
         }
-        directory = os.path.dirname(self.options.metrics_path) or "."
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as handle:
-            json.dump(metrics, handle)
-        os.replace(handle.name, self.options.metrics_path)
+        write_json_atomically(Path(self.options.metrics_path), metrics)
 
 
 class KinesisDataSource(DataSource):

@@ -1,4 +1,6 @@
-"""Per-stream status files: what the streaming driver reports and what the DAG's "caught up" check reads.
+"""Per-stream status files: what the streaming driver reports, for `make run`, `make stream-status` and people.
+
+The DAG checks the stream tables themselves (Delta), not these files.
 
 The driver writes ``<PINTEREST_STATE_DIR>/stream/status/<table>.json`` after every batch (rows in the table,
 last batch id, rates, batch duration) and on idle triggers (so ``updated_at`` shows the query is alive), with the
@@ -12,20 +14,20 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from include.pinterest.files import write_json_atomically
 from include.pinterest.settings import TABLES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def state_dir() -> Path:
-    """The platform's state folder (``PINTEREST_STATE_DIR``), ``.state/local`` in the repository by default."""
-    return Path(os.environ.get("PINTEREST_STATE_DIR") or REPO_ROOT / ".state" / "local")
+    """The platform instance's state folder (``PINTEREST_STATE_DIR``), ``.state/dev`` in the repository by default."""
+    return Path(os.environ.get("PINTEREST_STATE_DIR") or REPO_ROOT / ".state" / "dev")
 
 
 def stream_dir(root: Path | None = None) -> Path:
@@ -47,13 +49,6 @@ def source_metrics_path(table: str, root: Path | None = None) -> Path:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(content, handle, indent=2, sort_keys=True)
-    os.replace(handle.name, path)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -19,9 +19,10 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from include.pinterest.emulator import Emulator, EmulatorConfig, RunSummary
 from include.pinterest.ingest.provision import ensure_streams, ensure_topics
 from include.pinterest.settings import TABLES, Settings
+from include.pinterest.tables import SOURCE_KEYS
 
 pytestmark = pytest.mark.integration
-KEY_FIELD = {"pin": "index", "geo": "ind", "user": "ind"}
+KEY_FIELD = SOURCE_KEYS
 
 
 @pytest.fixture(scope="module")

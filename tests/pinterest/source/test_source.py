@@ -124,8 +124,9 @@ def test_write_is_idempotent_and_replace_is_explicit(tmp_path: Path) -> None:
     assert write_source(url, rows=200, seed=3, replace=True).created
     engine = create_engine(url)
     with engine.connect() as conn:
-        counts = {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                  for name, t in SOURCE_TABLES.items()}
+        counts = {
+            name: conn.execute(select(func.count()).select_from(t)).scalar_one() for name, t in SOURCE_TABLES.items()
+        }
         first_geo = conn.execute(select(SOURCE_TABLES["geo"]).limit(1)).one()
     engine.dispose()
     assert counts == {"pin": 200, "geo": 200, "user": 200}

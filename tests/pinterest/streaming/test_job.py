@@ -24,10 +24,11 @@ from include.pinterest.streaming.job import (
     silver_rows,
 )
 from include.pinterest.streaming.status import is_caught_up, read_status
-from tests.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
+from include.pinterest.tables import SOURCE_KEYS
+from tests.pinterest.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
 
 TABLES = ("pin", "geo", "user")
-KEY = {"pin": "index", "geo": "ind", "user": "ind"}
+KEY = SOURCE_KEYS
 KINESIS_SCHEMA = (
     "partitionKey string, data binary, stream string, shardId string, sequenceNumber string, "
     "approximateArrivalTimestamp timestamp"

@@ -22,8 +22,8 @@ from include.pinterest.streaming.job import (
     register_local_source,
     start_query,
 )
-from tests.streaming.conftest import DUMMY_AWS
-from tests.streaming.test_job import KINESIS_SCHEMA, TABLES, source_row
+from tests.pinterest.streaming.conftest import DUMMY_AWS
+from tests.pinterest.streaming.test_job import KINESIS_SCHEMA, TABLES, source_row
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

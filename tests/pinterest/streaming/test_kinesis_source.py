@@ -76,9 +76,7 @@ def test_reads_every_shard_once_with_the_kinesis_columns(kinesis_endpoint, make_
     assert list(more) == [] and again == offset
 
 
-def test_max_records_per_batch_bounds_a_read_and_the_next_read_continues(
-    kinesis_endpoint, make_stream, put_records
-):
+def test_max_records_per_batch_bounds_a_read_and_the_next_read_continues(kinesis_endpoint, make_stream, put_records):
     stream = make_stream(shards=2)
     put_records(stream, records(0, 50))
     reader = reader_for(kinesis_endpoint, stream, maxrecordsperbatch="20")
