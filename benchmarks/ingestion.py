@@ -44,9 +44,9 @@ from benchmarks.machine import machine
 from include.pinterest.emulator import Emulator, EmulatorConfig
 from include.pinterest.emulator.reader import PostReader, open_source
 from include.pinterest.ingest.producer import producer_config
-from include.pinterest.ingest.provision import ensure_streams, ensure_topics
 from include.pinterest.settings import TABLES, Settings
 from include.pinterest.source import write_source
+from local_platform.provision import ensure_streams, ensure_topics
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT = REPO / "benchmarks" / "results" / "ingestion.json"

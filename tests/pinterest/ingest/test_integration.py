@@ -17,9 +17,9 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from include.pinterest.emulator import Emulator, EmulatorConfig, RunSummary
-from include.pinterest.ingest.provision import ensure_streams, ensure_topics
 from include.pinterest.settings import TABLES, Settings
 from include.pinterest.tables import SOURCE_KEYS
+from local_platform.provision import ensure_streams, ensure_topics
 
 pytestmark = pytest.mark.integration
 KEY_FIELD = SOURCE_KEYS
