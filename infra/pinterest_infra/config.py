@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from include.pinterest.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "infra" / "aws.toml"
 EXAMPLE_CONFIG = REPO / "infra" / "aws.example.toml"
@@ -154,7 +156,8 @@ class DeployConfig:
 
     @property
     def connector_name(self) -> str:
-        return f"{self.prefix}-s3-sink"
+        """The pipeline's own name for its S3 sink (``Settings`` is its one home)."""
+        return Settings(topic_prefix=self.prefix).s3_sink_connector
 
     @property
     def connector_role_name(self) -> str:
