@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from include.pinterest.lake import Lake
+from include.pinterest.settings import topic_name
 from include.pinterest.spark.session import build_spark
 
 TOPIC_PREFIX = "test"
@@ -65,7 +66,7 @@ def lake(lake_root, request) -> Lake:
 
 def land(lake: Lake, table: str, partition: int, offset: int, records: list[dict | str]) -> Path:
     """Write one bronze object the way the S3 sink does: JSON lines at ``<topic>+<p>+<offset10>.json``."""
-    topic = lake.topic(table)
+    topic = topic_name(lake.topic_prefix, table)
     folder = Path(lake.bronze_dir(table).removeprefix("file://")) / f"partition={partition}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{topic}+{partition}+{offset:010d}.json"
