@@ -59,7 +59,7 @@ REQUIRED = (
 )
 GRID_BATCH_SIZES = (1, 50, 500)
 GRID_CONCURRENCY = (1, 4)
-STREAM_BATCH_SIZE, STREAM_CONCURRENCY = 100, 2  # kinesis-mock is single-threaded JavaScript
+STREAM_BATCH_SIZE, STREAM_CONCURRENCY = 100, 2  # the local endpoint (kinesalite) is single-threaded JavaScript
 
 
 class CpuMeter:
@@ -170,8 +170,7 @@ def raw_producer_run(
 
 
 def fresh_streams(kinesis: Any, settings: Settings) -> None:
-    """Delete and recreate the streams: kinesis-mock rewrites its whole state every few seconds, so records
-    left by earlier runs slow down (on a loaded machine: starve) the run being measured."""
+    """Delete and recreate the streams, so records left by earlier runs do not weigh on the run measured."""
     present = set(kinesis.list_streams()["StreamNames"])
     for stream in settings.streams:
         if stream in present:

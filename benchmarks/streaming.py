@@ -1,8 +1,8 @@
 """Streaming benchmark: end-to-end latency from PutRecords to a readable Delta row, its cost, the highest sustained rate.
 
 It runs the real driver (``python -m include.pinterest.streaming start``: three queries, one per stream) against a
-private kinesis-mock and a local-disk lake, warms it up (``--warmup`` s at the first rate, not measured: class
-loading and JIT), sends at each steady rate (``--rates``, 200 and 1,000 events/s), then steps the rate up until
+private Kinesis endpoint (kinesalite in memory) and a local-disk lake, warms it up (``--warmup`` s at the first
+rate, not measured: class loading and JIT), sends at each steady rate (``--rates``, 200 and 1,000 events/s), then steps the rate up until
 the job or the sender gives out.
 
 - An *event* is one Kinesis record; events go round-robin to the pin, geo and user streams (a third each).
@@ -15,7 +15,7 @@ the job or the sender gives out.
 - Sustained: during a phase the backlog (events sent - rows committed) must not grow between the middle and the
   end of the phase by more than one second's worth of events. The highest such phase is reported.
 - Cost: CPU seconds of the driver's whole session (Python driver, JVM, Python workers) per phase, per
-  micro-batch that read data and per event; kinesis-mock and the sender are measured apart. The per-table
+  micro-batch that read data and per event; the Kinesis endpoint and the sender are measured apart. The per-table
   breakdown (Spark's durations: source poll, planning, the writer's phases, checkpoint; idle) comes from the
   driver's status files. CPU seconds do not depend on the machine's load; wall-clock latency does, so the load
   average is recorded with every phase.
@@ -45,9 +45,9 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 
 from benchmarks.machine import machine
+from local_platform.services import kinesis as kinesis_service
 
 REPO = Path(__file__).resolve().parents[1]
-KINESIS_MOCK = REPO / ".cache" / "node" / "node_modules" / "kinesis-local" / "main.js"
 RESULT = REPO / "benchmarks" / "results" / "streaming.json"
 TABLES = ("pin", "geo", "user")
 SENT_COLUMN = {"pin": "unique_id", "geo": "country", "user": "user_name"}
@@ -66,18 +66,14 @@ def free_port() -> int:
 
 
 def start_kinesis(log: Path) -> tuple[subprocess.Popen, str]:
+    """A private in-memory endpoint (the platform's kinesalite), in its own process group."""
     port = free_port()
-    env = {
-        **os.environ,
-        "KINESIS_MOCK_PLAIN_PORT": str(port),
-        "KINESIS_MOCK_TLS_PORT": str(free_port()),
-        "KINESIS_MOCK_CERT_PATH": str(KINESIS_MOCK.parent / "server.json"),
-        "SHOULD_PERSIST_DATA": "false",
-        "LOG_LEVEL": "WARN",
-        "CREATE_STREAM_DURATION": "100ms",
-    }
     process = subprocess.Popen(
-        ["node", str(KINESIS_MOCK)], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+        kinesis_service.endpoint_command(port),
+        env={**os.environ, **kinesis_service.endpoint_environment()},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -85,7 +81,7 @@ def start_kinesis(log: Path) -> tuple[subprocess.Popen, str]:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return process, f"http://127.0.0.1:{port}"
         time.sleep(0.2)
-    raise TimeoutError("kinesis-mock did not start")
+    raise TimeoutError("the Kinesis endpoint did not start")
 
 
 def stop_group(process: subprocess.Popen, grace_s: float = 60) -> None:
@@ -294,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds at the first rate before measuring")
     args = parser.parse_args(argv)
-    # SIGTERM runs the clean-up below (the driver and kinesis-mock live in their own process groups).
+    # SIGTERM runs the clean-up below (the driver and the Kinesis endpoint live in their own process groups).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rates = [float(r) for r in args.rates.split(",") if r]
     steps = [float(s) for s in args.steps.split(",") if s]
@@ -375,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                     "start": started,
                     "end": ended,
                     "job_cpu_s": session_cpu_s(driver.pid) - cpu,
-                    "kinesis_mock_cpu_s": session_cpu_s(kinesis_process.pid) - kinesis_cpu,
+                    "kinesis_endpoint_cpu_s": session_cpu_s(kinesis_process.pid) - kinesis_cpu,
                     "sender_cpu_s": time.process_time() - sender_cpu,
                     "breakdown": (statuses, read_statuses(state)),
                     "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -434,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                 "job_cpu_s": round(b["job_cpu_s"], 1),
                 "cpu_s_per_batch": round(b["job_cpu_s"] / batches, 3) if batches else None,
                 "cpu_ms_per_event": round(1000 * b["job_cpu_s"] / events, 2) if events else None,
-                "kinesis_mock_cpu_s": round(b["kinesis_mock_cpu_s"], 1),
+                "kinesis_endpoint_cpu_s": round(b["kinesis_endpoint_cpu_s"], 1),
                 "sender_cpu_s": round(b["sender_cpu_s"], 1),
                 "load_average_at_end": b["load_average"],
                 "tables": tables,

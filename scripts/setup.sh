@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently and cached: the Python venv (locked versions), the
-# platform's jars from Maven Central, the S3 sink connector plugin, kinesis-mock from npm and Spark's jars.
+# platform's jars from Maven Central, the S3 sink connector plugin, kinesalite from npm,
+# PostgreSQL from Debian's packages and Spark's jars.
 # Each step is skipped when its inputs have not changed since it last succeeded (stamp files in .cache/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,11 +40,21 @@ step jars platform/jars/pom.xml -- mvn -q -B -f platform/jars/pom.xml package
 connector_inputs=$(find platform/connect-s3-sink/src/main platform/connect-s3-sink/pom.xml -type f | sort)
 # shellcheck disable=SC2086
 step connector $connector_inputs -- mvn -q -B -f platform/connect-s3-sink/pom.xml package -DskipTests
-install_kinesis_mock() {
+install_kinesalite() {
   mkdir -p .cache/node && cp platform/node/package.json platform/node/package-lock.json .cache/node/
   (cd .cache/node && npm ci --no-audit --no-fund --silent)
 }
-step kinesis-mock platform/node/package.json platform/node/package-lock.json -- install_kinesis_mock
+step kinesalite platform/node/package.json platform/node/package-lock.json -- install_kinesalite
+# PostgreSQL's server (Airflow's metadata database, as on MWAA) from Debian's packages; as root setup installs it.
+if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: postgresql (Debian's packages)"
+    apt-get install -y -q postgresql >.cache/apt-postgresql.log 2>&1 || { apt-get update -q >>.cache/apt-postgresql.log 2>&1 &&
+      apt-get install -y -q postgresql >>.cache/apt-postgresql.log 2>&1; } || { cat .cache/apt-postgresql.log >&2; exit 2; }
+  else
+    echo "error: PostgreSQL's server is missing: install Debian's 'postgresql' package (apt-get install postgresql)" >&2; exit 2
+  fi
+fi
 step spark-jars include/pinterest/spark/session.py -- .venv/bin/python -m include.pinterest.spark.session --prefetch
 
 # --- AWS side (infra/): tools venv, CDK CLI, the ingest function's layer, MWAA's own Python 3.12 environment.

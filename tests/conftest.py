@@ -7,7 +7,9 @@ PINTEREST_KEEP_TEST_PLATFORM=1 (handy when iterating) or it was already running 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,10 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 from local_platform import processes, services  # noqa: E402  (after AIRFLOW_HOME is set)
 from local_platform.environment import client_env  # noqa: E402
 from local_platform.instance import instance_for  # noqa: E402
+from local_platform.services import postgres  # noqa: E402
+
+# Its metadata database is the test platform's PostgreSQL (started by platform_control), as on MWAA.
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"] = f"cat {postgres.url_file(instance_for('test'))}"
 
 
 class PlatformControl:
@@ -35,13 +41,21 @@ class PlatformControl:
     def start(self, service: str) -> None:
         processes.start(self.instance, service)
 
+    def kill(self, service: str) -> None:
+        """SIGKILL the service's whole process group (a crash: no shutdown hook runs)."""
+        pid = processes.running_pid(self.instance, service)
+        assert pid, f"{service} is not running"
+        os.killpg(pid, signal.SIGKILL)
+        while processes.running_pid(self.instance, service):
+            time.sleep(0.1)
+
 
 @pytest.fixture(scope="session")
 def platform_control():
     instance = instance_for("test")
     names = services.autostarted("test")
     processes.check_prerequisites(names)
-    already_running = processes.running_pid(instance, names[0]) is not None
+    already_running = all(processes.running_pid(instance, name) for name in names)
     processes.up(instance, names)
     yield PlatformControl(instance)
     # A platform that was running before this session (another session's, or kept on purpose) is left running.
@@ -50,7 +64,7 @@ def platform_control():
 
 
 @pytest.fixture(scope="session")
-def airflow_db():
+def airflow_db(platform_control):
     """A migrated metadata database for in-process `dag.test()` runs."""
     import subprocess
 

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             print(f"Starting the {instance.name} platform (state: {instance.state})")
             processes.up(instance, names)
-            if "airflow" in names:
+            if "airflow-api" in names:
                 print(f"  Airflow UI: {login(instance)}")
         elif args.command == "down":
             processes.down(instance, names)

@@ -27,12 +27,9 @@ def client_env(instance: Instance) -> dict[str, str]:
         # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
         # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
         "PINTEREST_LAKE_ROOT": f"file:{instance.path('data', 's3', bucket)}",  # Hadoop's normal form
-        "INGEST_API_KEY": instance.api_key(),
+        "INGEST_API_KEY": instance.secret("ingest-api-key"),
         **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
-        # S3Proxy predates the SDKs' default CRC checksums on every PutObject; send them only when required.
-        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
     }
     return {**env, **airflow_env(instance, env), **airflow_settings(instance)}

@@ -21,15 +21,26 @@ BASE_PORTS = {
     "connect": 8083,
     "s3": 9000,
     "kinesis": 4568,
-    "kinesis-tls": 4567,
     "ingest-api": 8082,
     "airflow": 8080,
+    "postgres": 5433,  # not 5432: leaves a PostgreSQL of the machine's own alone
 }
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # the local stores accept any
 
 
 class PlatformError(RuntimeError):
     """A clear, user-facing reason why the platform cannot do what was asked."""
+
+
+def bind_host() -> str:
+    """The address every service listens on: loopback, unless PINTEREST_BIND_HOST=0.0.0.0 opens them all to
+    the network on purpose (the local services have no authentication of their own, bar the ingest API)."""
+    host = os.environ.get("PINTEREST_BIND_HOST", "127.0.0.1")
+    if host not in ("127.0.0.1", "0.0.0.0"):
+        raise PlatformError(
+            f"PINTEREST_BIND_HOST must be 127.0.0.1 (loopback only) or 0.0.0.0 (all interfaces), got {host!r}"
+        )
+    return host
 
 
 @dataclass(frozen=True)
@@ -50,11 +61,12 @@ class Instance:
     def path(self, *parts: str) -> Path:
         return self.state.joinpath(*parts)
 
-    def api_key(self) -> str:
-        """The ingestion API key of this state folder, created on first use (never committed, never logged)."""
-        key_file = self.path("secrets", "ingest-api-key")
+    def secret(self, name: str) -> str:
+        """A secret of this state folder (the ingest API key, the database password), created on first use;
+        never committed, never logged."""
+        key_file = self.path("secrets", name)
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             key_file.write_text(secrets.token_urlsafe(32))
             key_file.chmod(0o600)
         return key_file.read_text().strip()

@@ -26,6 +26,28 @@ def _s3(env):
     )
 
 
+def _kinesis(env):
+    return boto3.client(
+        "kinesis",
+        endpoint_url=env["KINESIS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def _all_records(kinesis, stream: str) -> list[bytes]:
+    data = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while records := (page := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
+            data += [r["Data"] for r in records]
+            iterator = page["NextShardIterator"]
+    return data
+
+
 def test_every_service_is_healthy(platform_env, platform_control):
     rows = processes.status(platform_control.instance, services.autostarted("test"))
     assert {row["service"]: row["state"] for row in rows} == {s: "healthy" for s in services.autostarted("test")}
@@ -39,11 +61,13 @@ def test_up_twice_is_harmless(platform_env, platform_control):
     assert before == after
 
 
-def test_a_taken_port_is_refused_clearly(platform_env, tmp_path):
+@pytest.mark.parametrize("service", ["s3", "postgres"])
+def test_a_taken_port_is_refused_clearly(platform_env, tmp_path, service):
     # Same ports as the running test platform, another state folder: the ports are taken by someone else.
     other = Instance("test", tmp_path / "state")
-    with pytest.raises(PlatformError, match=r"port 19000 for s3 is taken"):
-        processes.start(other, "s3")
+    port = other.port(services.get(service).port)
+    with pytest.raises(PlatformError, match=rf"port {port} for {service} is taken"):
+        processes.start(other, service)
 
 
 def test_a_missing_jdk_is_refused_clearly(monkeypatch):
@@ -57,20 +81,11 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
     bucket = f"restart-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="topics/t/partition=0/t+0+0000000000.json", Body=b'{"ind": 1}\n')
-    kinesis = boto3.client(
-        "kinesis",
-        endpoint_url=platform_env["KINESIS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    kinesis = _kinesis(platform_env)
     stream = f"restart-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
     kinesis.put_record(StreamName=stream, Data=b'{"ind": 1}', PartitionKey="1")
-    import time
-
-    time.sleep(7)  # kinesis-mock persists every 5 s
     for service in ("s3", "kinesis"):
         platform_control.stop(service)
     for service in ("s3", "kinesis"):
@@ -83,11 +98,29 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
     assert [r["Data"] for r in records] == [b'{"ind": 1}']
 
 
+def test_the_kinesis_endpoint_keeps_what_it_acknowledged_through_a_kill_9(platform_env, platform_control):
+    kinesis = _kinesis(platform_env)
+    stream = f"durable-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
+    acknowledged = []
+    for batch in range(3):
+        records = [{"Data": b'{"ind": %d}' % (batch * 100 + i), "PartitionKey": str(i)} for i in range(100)]
+        answer = kinesis.put_records(StreamName=stream, Records=records)
+        acknowledged += [
+            r["Data"] for r, result in zip(records, answer["Records"], strict=True) if "SequenceNumber" in result
+        ]
+    platform_control.kill("kinesis")  # right after the last acknowledgement, no time to persist anything more
+    platform_control.start("kinesis")
+    assert len(acknowledged) == 300
+    assert sorted(_all_records(kinesis, stream)) == sorted(acknowledged)
+
+
 def test_down_leaves_no_process_of_a_stopped_service(platform_env, platform_control):
     platform_control.stop("kinesis")
     pid_file = platform_control.instance.path("run", "kinesis.pid")
     assert not pid_file.exists()
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    assert f"KINESIS_MOCK_PLAIN_PORT={platform_control.instance.port('kinesis')}" not in out
+    assert f"kinesalite.js 127.0.0.1 {platform_control.instance.port('kinesis')}" not in out
     assert not port_open(platform_control.instance.port("kinesis"))
     platform_control.start("kinesis")

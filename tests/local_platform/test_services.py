@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from local_platform import services
 from local_platform.environment import client_env
-from local_platform.instance import Instance, PlatformError, instance_for
+from local_platform.instance import Instance, PlatformError, bind_host, instance_for
 from local_platform.service import render
 
 
 def test_dependencies_start_first_and_each_service_once():
-    order = services.ordered(["airflow", "ingest-api"])
-    assert order.index("kafka") < order.index("connect") < order.index("airflow")
+    order = services.ordered(["airflow-triggerer", "ingest-api"])
+    assert order.index("kafka") < order.index("connect") < order.index("airflow-api") < order.index("airflow-triggerer")
+    assert order.index("postgres") < order.index("airflow-api")
     assert order.index("kinesis") < order.index("ingest-api")
     assert len(order) == len(set(order))
 
 
 def test_what_up_starts_is_a_property_of_each_service():
-    assert "airflow" in services.autostarted("dev") and "airflow" not in services.autostarted("test")
+    airflow = {"airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
+    assert airflow <= set(services.autostarted("dev")) and not airflow & set(services.autostarted("test"))
+    assert "postgres" in services.autostarted("test")
     assert all("stream" not in services.autostarted(name) for name in ("dev", "test", "bench"))
 
 
@@ -38,7 +43,7 @@ def test_unknown_names_are_refused_with_the_known_ones():
 
 def test_a_template_with_an_unfilled_placeholder_is_an_error(tmp_path):
     with pytest.raises(KeyError, match="data"):
-        render("s3proxy.properties", tmp_path / "s3proxy.properties", port=1)
+        render("s3proxy.properties", tmp_path / "s3proxy.properties", host="127.0.0.1", port=1)
 
 
 def test_the_client_environment_holds_every_connection_the_dag_uses(tmp_path):
@@ -51,3 +56,21 @@ def test_the_client_environment_holds_every_connection_the_dag_uses(tmp_path):
         "AIRFLOW_CONN_PINTEREST_INGEST_API",
     }
     assert env["PINTEREST_PLATFORM_INSTANCE"] == "test" and (tmp_path / "secrets" / "ingest-api-key").exists()
+
+
+def test_services_listen_on_loopback_unless_asked_otherwise(monkeypatch):
+    assert bind_host() == "127.0.0.1"
+    monkeypatch.setenv("PINTEREST_BIND_HOST", "0.0.0.0")
+    assert bind_host() == "0.0.0.0"
+    monkeypatch.setenv("PINTEREST_BIND_HOST", "10.0.0.7")
+    with pytest.raises(PlatformError, match=r"PINTEREST_BIND_HOST must be 127\.0\.0\.1 .* or 0\.0\.0\.0"):
+        bind_host()
+
+
+def test_the_database_password_is_in_no_environment_variable(tmp_path):
+    instance = Instance("test", tmp_path)
+    env = client_env(instance)
+    password = (tmp_path / "secrets" / "postgres-password").read_text()
+    assert not any(password in value for value in env.values())
+    url_file = Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"].removeprefix("cat "))
+    assert password in url_file.read_text() and url_file.stat().st_mode & 0o077 == 0

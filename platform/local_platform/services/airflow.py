@@ -1,27 +1,45 @@
-"""Airflow 3.3.1 ``standalone`` (API server, scheduler, DAG processor, triggerer) with this repository's DAGs
-and plugins, and the connections of ``local_platform.connections``."""
+"""Airflow 3.3.1 as its four components (API server, scheduler, DAG processor, triggerer), each a service of
+its own, on PostgreSQL as on MWAA, with this repository's DAGs and plugins and the connections of
+``local_platform.connections``.
+
+Not ``airflow standalone``: it runs the scheduler's and triggerer's log servers, which always listen on every
+interface. Here they are off (``--skip-serve-logs``): the API server reads task logs from the shared log
+folder, and every component listens on the bind address or not at all.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
-from local_platform.instance import REPO, Instance
+from local_platform.instance import REPO, Instance, PlatformError, bind_host
 from local_platform.service import Service, get_json
+from local_platform.services import postgres
 
 VENV_BIN = Path(sys.executable).parent
+AIRFLOW = str(VENV_BIN / "airflow")
+API = "airflow-api"
+ENGINES = ("postgres", "kafka", "connect", "s3", "kinesis")  # what the metadata database and the DAG's tasks reach
 
 
 def airflow_settings(instance: Instance) -> dict[str, str]:
-    """Airflow configuration for the instance (also given to clients that run the Airflow CLI)."""
+    """Airflow configuration for the instance (also given to clients that run the Airflow CLI).
+
+    The database URL holds a password, so it is read from a file of the state folder (``_CMD``), never put
+    into an environment variable, a process list or a log.
+    """
     return {
         "AIRFLOW_HOME": str(instance.path("airflow")),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD": f"cat {postgres.url_file(instance)}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__API__HOST": bind_host(),
         "AIRFLOW__API__PORT": str(instance.port("airflow")),
         "AIRFLOW__API__BASE_URL": instance.url("airflow"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
@@ -31,23 +49,71 @@ def airflow_settings(instance: Instance) -> dict[str, str]:
 
 
 def login(instance: Instance) -> str:
-    """The UI address and the login standalone generated (a local, per-state-folder password)."""
+    """The UI address and the login the API server generated (a local, per-state-folder password)."""
     passwords = instance.path("airflow", "simple_auth_manager_passwords.json.generated")
     password = json.loads(passwords.read_text()).get("admin", "?") if passwords.exists() else "(not generated yet)"
     return f"{instance.url('airflow')}  login: admin / {password}"
 
 
-def _healthy(instance: Instance) -> bool:
-    health = get_json(f"http://127.0.0.1:{instance.port('airflow')}/api/v2/monitor/health")
-    return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
+def _health(instance: Instance) -> dict:
+    return get_json(f"http://127.0.0.1:{instance.port('airflow')}/api/v2/monitor/health") or {}
 
 
-SERVICE = Service(
-    name="airflow",
-    port="airflow",
-    healthy=_healthy,
-    command=lambda i: [str(VENV_BIN / "airflow"), "standalone"],
-    needs=("kafka", "connect", "s3", "kinesis"),
-    start_timeout_s=180,
-    autostart=frozenset({"dev", "bench"}),  # the test suite runs DAGs in-process (`dags test`), not a scheduler
+def _component_healthy(key: str):
+    """Healthy when the API server's health report says the component's heartbeat is recent."""
+    return lambda instance: _health(instance).get(key, {}).get("status") == "healthy"
+
+
+def _migrate(instance: Instance) -> None:
+    """Bring the metadata database to this Airflow's schema (idempotent; the API server starts after it)."""
+    from local_platform.environment import client_env
+
+    done = subprocess.run(
+        [AIRFLOW, "db", "migrate"], env=_run_env(client_env(instance)), capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise PlatformError(f"`airflow db migrate` failed:\n{done.stderr[-2000:]}")
+
+
+def _run_env(client: dict[str, str]) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **client, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+SERVICES = (
+    Service(
+        name=API,
+        port="airflow",
+        healthy=_component_healthy("metadatabase"),
+        prepare=_migrate,
+        command=lambda i: [AIRFLOW, "api-server", "--host", bind_host(), "--port", str(i.port("airflow"))],
+        needs=ENGINES,
+        start_timeout_s=180,
+        autostart=frozenset({"dev", "bench"}),  # the test suite runs DAGs in-process (`dags test`)
+    ),
+    Service(
+        name="airflow-scheduler",
+        healthy=_component_healthy("scheduler"),
+        command=lambda i: [AIRFLOW, "scheduler", "--skip-serve-logs"],
+        needs=(API,),
+        start_timeout_s=120,
+        autostart=frozenset({"dev", "bench"}),
+    ),
+    Service(
+        name="airflow-dag-processor",
+        healthy=_component_healthy("dag_processor"),
+        command=lambda i: [AIRFLOW, "dag-processor"],
+        needs=(API,),
+        start_timeout_s=120,
+        autostart=frozenset({"dev", "bench"}),
+    ),
+    Service(
+        name="airflow-triggerer",
+        healthy=_component_healthy("triggerer"),
+        command=lambda i: [AIRFLOW, "triggerer", "--skip-serve-logs"],
+        needs=(API,),
+        start_timeout_s=120,
+        autostart=frozenset({"dev", "bench"}),
+    ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local_platform.instance import REPO, Instance, PlatformError
+from local_platform.instance import REPO, Instance, PlatformError, bind_host
 from local_platform.service import Service, get_json, render
 from local_platform.services.java import kafka_java, require_kafka_jars
 
@@ -31,6 +31,7 @@ def _prepare(instance: Instance) -> None:
         _config(instance),
         kafka_port=instance.port("kafka"),
         instance=instance.name,
+        host=bind_host(),
         port=instance.port("connect"),
         plugins=plugins,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from local_platform.instance import Instance
+from local_platform.instance import Instance, bind_host
 from local_platform.service import Service, get_json
 
 
@@ -18,6 +18,6 @@ SERVICE = Service(
     port="ingest-api",
     healthy=_healthy,
     command=lambda i: [sys.executable, "-m", "include.pinterest.ingest"],
-    environment=lambda i: {"INGEST_API_PORT": str(i.port("ingest-api")), "INGEST_API_HOST": "127.0.0.1"},
+    environment=lambda i: {"INGEST_API_PORT": str(i.port("ingest-api")), "INGEST_API_HOST": bind_host()},
     needs=("kafka", "kinesis"),
 )

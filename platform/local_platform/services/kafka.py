@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 
-from local_platform.instance import Instance, PlatformError
+from local_platform.instance import Instance, PlatformError, bind_host
 from local_platform.service import Service, port_open, render
 from local_platform.services.java import kafka_java, require_kafka_jars
 
@@ -19,6 +19,7 @@ def _prepare(instance: Instance) -> None:
     render(
         "kafka.properties",
         _config(instance),
+        host=bind_host(),
         port=instance.port("kafka"),
         controller_port=instance.port("kafka-controller"),
         data=data,

@@ -1,33 +1,36 @@
-"""The Kinesis-compatible endpoint: kinesis-mock (npm ``kinesis-local``), its state persisted under data/kinesis."""
+"""The Kinesis-compatible endpoint: kinesalite (npm), its streams in LevelDB under data/kinesis.
+
+kinesalite writes every acknowledged PutRecord(s) to LevelDB's log before it answers, so a kill -9 loses
+nothing it acknowledged (kinesis-mock, used before, snapshotted its whole state every few seconds).
+"""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
-from local_platform.instance import CACHE, LOCAL_CREDENTIALS, Instance, PlatformError
+from local_platform.instance import CACHE, LOCAL_CREDENTIALS, REPO, Instance, PlatformError, bind_host
 from local_platform.service import Service
 
-KINESIS_MOCK = CACHE / "node" / "node_modules" / "kinesis-local" / "main.js"
+NODE_MODULES = CACHE / "node" / "node_modules"
+LAUNCHER = REPO / "platform" / "node" / "kinesalite.js"
 
 
-def _prerequisites() -> None:
+def endpoint_command(port: int, store: Path | None = None) -> list[str]:
+    """The command line of one endpoint on the bind address; ``store`` None keeps its streams in memory
+    (private endpoints of tests and benchmarks)."""
+    return ["node", str(LAUNCHER), bind_host(), str(port), *([str(store)] if store else [])]
+
+
+def endpoint_environment() -> dict[str, str]:
+    return {"NODE_PATH": str(NODE_MODULES)}  # the launcher lives in the repository, its modules in .cache
+
+
+def require_installed() -> None:
     if not shutil.which("node"):
         raise PlatformError("no `node` on PATH: install Node.js 18 or newer")
-    if not KINESIS_MOCK.exists():
-        raise PlatformError("kinesis-mock is not installed: run `make setup`")
-
-
-def _environment(instance: Instance) -> dict[str, str]:
-    return {
-        "KINESIS_MOCK_PLAIN_PORT": str(instance.port("kinesis")),
-        "KINESIS_MOCK_TLS_PORT": str(instance.port("kinesis-tls")),
-        "SHOULD_PERSIST_DATA": "true",
-        "LOAD_DATA_IF_EXISTS": "true",
-        "PERSIST_PATH": str(instance.path("data", "kinesis")),
-        "PERSIST_INTERVAL": "5s",  # kinesis-mock rewrites its whole state file each time: not too often
-        "CREATE_STREAM_DURATION": "200ms",
-        "LOG_LEVEL": "WARN",
-    }
+    if not (NODE_MODULES / "kinesalite").exists():
+        raise PlatformError("kinesalite is not installed: run `make setup`")
 
 
 def _healthy(instance: Instance) -> bool:
@@ -53,8 +56,7 @@ SERVICE = Service(
     name="kinesis",
     port="kinesis",
     healthy=_healthy,
-    environment=_environment,
-    prerequisites=_prerequisites,
-    command=lambda i: ["node", str(KINESIS_MOCK)],
-    cwd=KINESIS_MOCK.parent,  # kinesis-mock reads its TLS certificate (server.json) from the working directory
+    environment=lambda i: endpoint_environment(),
+    prerequisites=require_installed,
+    command=lambda i: endpoint_command(i.port("kinesis"), i.path("data", "kinesis")),
 )

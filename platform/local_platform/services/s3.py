@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from local_platform.instance import Instance, PlatformError
+from local_platform.instance import Instance, PlatformError, bind_host
 from local_platform.service import Service, render
 from local_platform.services.java import S3PROXY_JAR, require_jdk
 
@@ -23,7 +23,7 @@ def _prerequisites() -> None:
 def _prepare(instance: Instance) -> None:
     data = instance.path("data", "s3")
     data.mkdir(parents=True, exist_ok=True)
-    render("s3proxy.properties", _config(instance), port=instance.port("s3"), data=data)
+    render("s3proxy.properties", _config(instance), host=bind_host(), port=instance.port("s3"), data=data)
 
 
 def _healthy(instance: Instance) -> bool:

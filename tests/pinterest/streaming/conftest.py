@@ -1,4 +1,5 @@
-"""Fixtures of the streaming tests: a private kinesis-mock (its own port and process group) and clients."""
+"""Fixtures of the streaming tests: a private Kinesis endpoint (kinesalite in memory, its own port and process
+group) and clients."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import socket
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-KINESIS_MOCK = REPO / ".cache" / "node" / "node_modules" / "kinesis-local" / "main.js"
+from local_platform.instance import PlatformError
+from local_platform.services import kinesis as kinesis_service
+
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -35,29 +36,24 @@ def wait_for_port(port: int, timeout_s: float = 60.0) -> None:
 
 @pytest.fixture(scope="session")
 def kinesis_endpoint(tmp_path_factory):
-    """URL of a kinesis-mock started for this test session only, stopped with its whole process group."""
-    if not KINESIS_MOCK.exists():
-        pytest.skip(f"kinesis-mock is not installed at {KINESIS_MOCK}")
-    plain, tls = free_port(), free_port()
-    env = {
-        **os.environ,
-        "KINESIS_MOCK_PLAIN_PORT": str(plain),
-        "KINESIS_MOCK_TLS_PORT": str(tls),
-        "KINESIS_MOCK_CERT_PATH": str(KINESIS_MOCK.parent / "server.json"),
-        "SHOULD_PERSIST_DATA": "false",
-        "LOG_LEVEL": "WARN",
-        "CREATE_STREAM_DURATION": "100ms",
-        "UPDATE_SHARD_COUNT_DURATION": "100ms",
-    }
-    with open(tmp_path_factory.mktemp("kinesis") / "kinesis-mock.log", "w") as log:
+    """URL of an in-memory endpoint started for this test session only, stopped with its whole process group."""
+    try:
+        kinesis_service.require_installed()
+    except PlatformError as missing:
+        pytest.skip(str(missing))
+    port = free_port()
+    with open(tmp_path_factory.mktemp("kinesis") / "kinesis.log", "w") as log:
         process = subprocess.Popen(
-            ["node", str(KINESIS_MOCK)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            kinesis_service.endpoint_command(port),
+            env={**os.environ, **kinesis_service.endpoint_environment()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
-        wait_for_port(plain)
-        yield f"http://127.0.0.1:{plain}"
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        # kinesis-mock ignores SIGTERM while its HTTP server runs: stop the group for sure.
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=5)

@@ -15,7 +15,7 @@ from include.pinterest.streaming.status import (
     read_status,
     source_metrics_path,
 )
-from tests.pinterest.streaming.conftest import REPO
+from tests.conftest import REPO
 
 
 def _hold_lock(root, ready, release):

@@ -1,5 +1,5 @@
 """The streaming job: decoding and quarantine rules, then end to end through the real driver process,
-from PutRecords into kinesis-mock to Delta rows, with a SIGKILL and a restart in the middle."""
+from PutRecords into the Kinesis endpoint to Delta rows, with a SIGKILL and a restart in the middle."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from include.pinterest.streaming.job import (
 )
 from include.pinterest.streaming.status import is_caught_up, read_status
 from include.pinterest.tables import SOURCE_KEYS
-from tests.pinterest.streaming.conftest import DUMMY_AWS, REPO, wait_stream_active
+from tests.conftest import REPO
+from tests.pinterest.streaming.conftest import DUMMY_AWS, wait_stream_active
 
 TABLES = ("pin", "geo", "user")
 KEY = SOURCE_KEYS

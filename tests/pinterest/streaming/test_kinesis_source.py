@@ -1,4 +1,4 @@
-"""The Python Kinesis source against a real kinesis-mock: offsets, shards, resharding, replay, restart."""
+"""The Python Kinesis source against a real Kinesis endpoint (kinesalite): offsets, shards, resharding, replay, restart."""
 
 from __future__ import annotations
 
@@ -120,7 +120,8 @@ def test_resharding_reads_parents_to_the_end_then_children(kinesis, kinesis_endp
     offset = reader.initialOffset()
     rows, offset = reader.read(offset)
     collected = list(rows)
-    kinesis.update_shard_count(StreamName=stream, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    # Split the one shard at the middle of the hash key range (what UNIFORM_SCALING to 2 shards does).
+    kinesis.split_shard(StreamName=stream, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
     deadline = time.monotonic() + 30
     while kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
         assert time.monotonic() < deadline
@@ -141,7 +142,7 @@ def test_resharding_reads_parents_to_the_end_then_children(kinesis, kinesis_endp
 def test_latest_skips_older_records_and_is_stable_across_restarts(kinesis_endpoint, make_stream, put_records):
     stream = make_stream(shards=2)
     put_records(stream, records(0, 10))
-    # kinesis-mock compares AT_TIMESTAMP at one-second precision: keep old and new records seconds apart.
+    # Kinesis compares AT_TIMESTAMP at millisecond precision, endpoints at coarser: keep the records seconds apart.
     time.sleep(2.1)
     reader = reader_for(kinesis_endpoint, stream, initialposition="latest")
     start = reader.initialOffset()
