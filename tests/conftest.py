@@ -46,7 +46,7 @@ class PlatformControl:
         pid = processes.running_pid(self.instance, service)
         assert pid, f"{service} is not running"
         os.killpg(pid, signal.SIGKILL)
-        while processes.running_pid(self.instance, service):
+        while processes.group_alive(pid):  # a killed child of this process stays a zombie: not alive
             time.sleep(0.1)
 
 

@@ -36,9 +36,7 @@ def running_pid(instance: Instance, name: str) -> int | None:
     if not pid_file.exists():
         return None
     pid = int(pid_file.read_text().split()[0])
-    try:
-        os.killpg(pid, 0)
-    except (ProcessLookupError, PermissionError):
+    if not group_alive(pid):
         pid_file.unlink(missing_ok=True)
         return None
     return pid
@@ -100,18 +98,18 @@ def stop(instance: Instance, name: str, timeout_s: float = 20.0) -> None:
         return
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and _group_alive(pid):
+    while time.monotonic() < deadline and group_alive(pid):
         time.sleep(0.2)
-    if _group_alive(pid):
+    if group_alive(pid):
         os.killpg(pid, signal.SIGKILL)
         time.sleep(0.5)
     _pid_file(instance, name).unlink(missing_ok=True)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         return False
     # A group whose only members are zombies (our own unreaped child) is gone for our purposes.
     for proc in Path("/proc").iterdir():

@@ -30,7 +30,8 @@ def many_keys(platform_env):
 
 def test_boto3_pages_through_every_key_once(many_keys):
     s3, bucket, prefix, keys = many_keys
-    pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, EncodingType="url"))
+    # botocore asks for encoding-type=url itself (and decodes the keys): the case S3Proxy 3.0 looped on.
+    pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix))
     listed = [item["Key"] for page in pages for item in page["Contents"]]
     assert len(pages) == 3
     assert sorted(listed) == sorted(keys)
@@ -60,4 +61,5 @@ def test_the_sensor_finds_a_key_on_the_last_page(many_keys):
     async def first_event():
         return await asyncio.wait_for(anext(aiter(trigger.run())), timeout=60)
 
-    assert asyncio.run(first_event()).payload["status"] == "success"
+    event = asyncio.run(first_event())
+    assert event.payload["status"] == "success", event.payload
