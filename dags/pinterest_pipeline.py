@@ -8,6 +8,11 @@ through the Kinesis API) → **landing** (new bronze objects per topic) → **ba
 **streaming** (the streaming job started once; Kinesis and the Delta stream tables caught up) → **verification**
 (every post the API accepted, found at every stage; the summary as XCom and a `RUN SUMMARY` log line).
 
+Losses are never a silent success: a posting task whose events were not all accepted for transient reasons
+(failed after retries, or unsent because the emulator's circuit breaker saw the API stay down) fails with the
+counts, unless the run's `max_failed_share` Param tolerates them (default 0). Events rejected as invalid are
+counted in the summary, and the invalid records themselves go to the dead-letter places.
+
 The profile (`PINTEREST_PROFILE`: `local` or `aws`) is configuration, never an edit of this file: its tasks come
 from `include/orchestration/{local,aws}.py`. Connections by id (`include/pinterest/airflow_connections.py`).
 """
@@ -42,6 +47,7 @@ POSTING = {
     "bucket": SETTINGS.bucket,
     "rate": "{{ params.rate }}",
     "seed": "{{ params.seed }}",
+    "max_failed_share": "{{ params.max_failed_share }}",
     "trigger_rule": "none_failed",
 }
 

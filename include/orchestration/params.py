@@ -13,6 +13,14 @@ PARAMS = {
     "stream": Param(True, type="boolean", title="Also send posts in stream mode (Kinesis)"),
     "stream_events": Param(200, type="integer", minimum=1, maximum=100_000, title="Posts to send (stream mode)"),
     "seed": Param(42, type="integer", title="Sampling seed (same seed, same posts)"),
+    "max_failed_share": Param(
+        0.0,
+        type="number",
+        minimum=0,
+        maximum=1,
+        title="Tolerated share of events lost to faults",
+        description="Posting fails when more events than this share failed after retries or went unsent.",
+    ),
     "stages": Param(
         STAGES,
         type="array",

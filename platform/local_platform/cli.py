@@ -68,7 +68,12 @@ def _print_status(instance, names: list[str], as_json: bool) -> int:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(f"  {row['service']:<11} {row['state']:<9} :{row['port'] or '-':<6} {row['log']}")
+            crashes = f"restarts {row['restarts']}" + (
+                f", last {row['last_exit']} at {row['last_exit_at']}" if row["last_exit"] else ""
+            )
+            print(f"  {row['service']:<22} {row['state']:<10} :{row['port'] or '-':<6} {crashes:<52} {row['log']}")
+            if row["last_log"]:
+                print("    " + row["last_log"].rstrip().replace("\n", "\n    "))
     # A service started on demand (the streaming job) may be stopped without the platform being unhealthy.
     autostarted = services.autostarted(instance.name)
     ok = all(r["state"] == "healthy" or (r["state"] == "stopped" and r["service"] not in autostarted) for r in rows)

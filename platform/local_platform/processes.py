@@ -1,12 +1,15 @@
-"""Each service in its own session (process group): started, waited healthy, stopped as a whole group.
+"""Each service in its own session (process group), under a supervisor that restarts it after a crash
+(``local_platform.supervisor``): started, waited healthy, stopped as a whole group.
 
 A service logs to ``<state>/logs/<service>.log`` and keeps its pid (= process group id) in
-``<state>/run/<service>.pid``, so ``down`` signals whole groups and leaves no orphan, and data under
-``<state>/data/`` survives ``down``/``up``.
+``<state>/run/<service>.pid``; its supervisor's pid is in ``<service>.supervisor.pid`` and what the supervisor saw
+(restarts, last exit cause) in ``<service>.state.json``. ``down`` stops the supervisor first, then the service's
+whole group, so nothing is restarted or left behind; data under ``<state>/data/`` survives ``down``/``up``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,20 +29,40 @@ def log_path(instance: Instance, name: str) -> Path:
     return instance.path("logs", f"{name}.log")
 
 
-def _pid_file(instance: Instance, name: str) -> Path:
+def pid_file(instance: Instance, name: str) -> Path:
     return instance.path("run", f"{name}.pid")
+
+
+def _supervisor_pid_file(instance: Instance, name: str) -> Path:
+    return instance.path("run", f"{name}.supervisor.pid")
+
+
+def state_file(instance: Instance, name: str) -> Path:
+    return instance.path("run", f"{name}.state.json")
+
+
+def log_tail(instance: Instance, name: str, lines: int = 15) -> str:
+    log = log_path(instance, name)
+    return "".join(log.read_text(errors="replace").splitlines(keepends=True)[-lines:]) if log.exists() else ""
+
+
+def _live_pid(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    pid = int(path.read_text().split()[0])
+    if not group_alive(pid):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
 
 
 def running_pid(instance: Instance, name: str) -> int | None:
     """The PID (= process group id) of a running service of this instance, or None."""
-    pid_file = _pid_file(instance, name)
-    if not pid_file.exists():
-        return None
-    pid = int(pid_file.read_text().split()[0])
-    if not group_alive(pid):
-        pid_file.unlink(missing_ok=True)
-        return None
-    return pid
+    return _live_pid(pid_file(instance, name))
+
+
+def supervisor_pid(instance: Instance, name: str) -> int | None:
+    return _live_pid(_supervisor_pid_file(instance, name))
 
 
 def check_prerequisites(names: list[str]) -> None:
@@ -48,16 +71,16 @@ def check_prerequisites(names: list[str]) -> None:
         services.get(name).prerequisites()
 
 
-def _environment(instance: Instance, service: Service) -> dict[str, str]:
+def environment(instance: Instance, service: Service) -> dict[str, str]:
     env = {**os.environ, **client_env(instance), **service.environment(instance)}
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # airflow standalone spawns `airflow` from PATH
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # Airflow's components spawn `airflow` from PATH
     return env
 
 
 def start(instance: Instance, name: str) -> None:
-    """Start ``name`` (and what it needs) unless it runs; return once it is healthy."""
+    """Start ``name`` (and what it needs) under its supervisor unless it runs; return once it is healthy."""
     service = services.get(name)
-    if running_pid(instance, name):
+    if running_pid(instance, name) or supervisor_pid(instance, name):
         if _wait_healthy(instance, service, service.start_timeout_s):
             return
         raise PlatformError(f"{name} is running but not healthy: see {log_path(instance, name)}")
@@ -71,39 +94,49 @@ def start(instance: Instance, name: str) -> None:
         start(instance, dependency)
     for directory in ("logs", "run", "conf", "data"):
         instance.path(directory).mkdir(parents=True, exist_ok=True)
-    service.prepare(instance)
-    log = log_path(instance, name)
-    with open(log, "ab") as log_file:
-        log_file.write(f"\n===== start {time.strftime('%Y-%m-%dT%H:%M:%S')} =====\n".encode())
-        process = subprocess.Popen(
-            service.command(instance),
-            cwd=service.cwd,
-            env=_environment(instance, service),
+    state_file(instance, name).unlink(missing_ok=True)
+    with open(instance.path("logs", "supervisor.log"), "ab") as log_file:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "local_platform.supervisor", instance.name, name],
+            env=environment(instance, service),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: `down` stops the whole group
+            start_new_session=True,  # apart from the service's group: it outlives a kill of the service
         )
-    _pid_file(instance, name).write_text(f"{process.pid}\n")
-    if not _wait_healthy(instance, service, service.start_timeout_s, process):
-        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-15:])
+    _supervisor_pid_file(instance, name).write_text(f"{supervisor.pid}\n")
+    if not _wait_healthy(instance, service, service.start_timeout_s, supervisor):
+        tail = log_tail(instance, name)
         stop(instance, name)
-        raise PlatformError(f"{name} did not become healthy in {service.start_timeout_s:.0f}s; log {log}:\n{tail}")
+        raise PlatformError(
+            f"{name} did not become healthy in {service.start_timeout_s:.0f}s; log {log_path(instance, name)}:\n{tail}"
+        )
 
 
 def stop(instance: Instance, name: str, timeout_s: float = 20.0) -> None:
-    """SIGTERM the service's whole process group, SIGKILL what is left after ``timeout_s``."""
+    """Stop the supervisor (so nothing restarts the service), then the service's whole process group."""
+    supervisor = supervisor_pid(instance, name)
+    if supervisor is not None:
+        stop_group(supervisor, timeout_s + 5)  # it stops the service's group itself first
+        _supervisor_pid_file(instance, name).unlink(missing_ok=True)
     pid = running_pid(instance, name)
-    if pid is None:
+    if pid is not None:
+        stop_group(pid, timeout_s)
+    pid_file(instance, name).unlink(missing_ok=True)
+
+
+def stop_group(pgid: int, timeout_s: float) -> None:
+    """SIGTERM a whole process group, SIGKILL what is left after ``timeout_s``."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
         return
-    os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and group_alive(pid):
+    while time.monotonic() < deadline and group_alive(pgid):
         time.sleep(0.2)
-    if group_alive(pid):
-        os.killpg(pid, signal.SIGKILL)
+    if group_alive(pgid):
+        os.killpg(pgid, signal.SIGKILL)
         time.sleep(0.5)
-    _pid_file(instance, name).unlink(missing_ok=True)
 
 
 def group_alive(pgid: int) -> bool:
@@ -123,10 +156,10 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def _wait_healthy(instance: Instance, service: Service, timeout_s: float, process=None) -> bool:
+def _wait_healthy(instance: Instance, service: Service, timeout_s: float, supervisor=None) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
+        if supervisor is not None and supervisor.poll() is not None:  # it gave up: the service kept crashing
             return False
         if service.healthy(instance):
             return True
@@ -140,7 +173,7 @@ def up(instance: Instance, names: list[str]) -> None:
         began = time.monotonic()
         start(instance, name)
         port = services.get(name).port
-        print(f"  {name:<11} healthy   :{instance.port(port) if port else '-':<6} ({time.monotonic() - began:4.1f}s)")
+        print(f"  {name:<22} healthy   :{instance.port(port) if port else '-':<6} ({time.monotonic() - began:4.1f}s)")
 
 
 def down(instance: Instance, names: list[str]) -> None:
@@ -155,12 +188,23 @@ def status(instance: Instance, names: list[str]) -> list[dict]:
     for name in names:
         service = services.get(name)
         pid = running_pid(instance, name)
+        record = json.loads(state_file(instance, name).read_text()) if state_file(instance, name).exists() else {}
+        if pid:
+            state = "healthy" if service.healthy(instance) else "unhealthy"
+        elif supervisor_pid(instance, name):
+            state = "restarting"
+        else:
+            state = "failed" if record.get("state") == "failed" else "stopped"
         rows.append(
             {
                 "service": name,
-                "state": "healthy" if pid and service.healthy(instance) else ("unhealthy" if pid else "stopped"),
+                "state": state,
                 "pid": pid,
                 "port": instance.port(service.port) if service.port else None,
+                "restarts": record.get("restarts", 0),
+                "last_exit": record.get("last_exit"),
+                "last_exit_at": record.get("last_exit_at"),
+                "last_log": record.get("last_log") if state == "failed" else None,
                 "log": str(log_path(instance, name)),
             }
         )

@@ -99,7 +99,7 @@ def test_aws_profile_uses_provider_operators_deferrable_and_durable(monkeypatch)
 def test_schedule_params_and_assets(monkeypatch):
     dag = _dag(monkeypatch, "local")
     assert dag.schedule == "@daily" or str(dag.timetable.summary) == "@daily"
-    assert set(dag.params) == {"events", "rate", "stream", "stream_events", "seed", "stages"}
+    assert set(dag.params) == {"events", "rate", "stream", "stream_events", "seed", "max_failed_share", "stages"}
     outlets = {asset.uri for task in dag.tasks for asset in task.outlets}
     assert {"s3://pinterest-data-lake/silver/pin", "s3://pinterest-data-lake/gold"} <= outlets
     undocumented = [task.task_id for task in dag.tasks if not task.doc_md]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -122,5 +124,42 @@ def test_down_leaves_no_process_of_a_stopped_service(platform_env, platform_cont
     assert not pid_file.exists()
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     assert f"kinesalite.js 127.0.0.1 {platform_control.instance.port('kinesis')}" not in out
+    assert "local_platform.supervisor test kinesis" not in out
     assert not port_open(platform_control.instance.port("kinesis"))
     platform_control.start("kinesis")
+
+
+def _wait_until(condition, timeout_s: float = 120.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"not so after {timeout_s:.0f} s")
+
+
+def test_a_killed_service_comes_back_by_itself_and_status_shows_the_restart(platform_env, platform_control):
+    instance = platform_control.instance
+    before = processes.running_pid(instance, "connect")
+    platform_control.kill("connect")  # its whole process group, as a crash would
+    _wait_until(lambda: (pid := processes.running_pid(instance, "connect")) and pid != before)
+    row = _wait_until(lambda: next(r for r in processes.status(instance, ["connect"]) if r["state"] == "healthy"))
+    assert row["restarts"] == 1 and row["last_exit"] == "killed by SIGKILL"
+    out = subprocess.run(
+        [sys.executable, "-m", "local_platform", "status", "--instance", "test", "--services", "connect"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "restarts 1, last killed by SIGKILL" in out
+
+
+def test_down_stops_a_service_that_is_being_restarted(platform_env, platform_control):
+    instance = platform_control.instance
+    platform_control.kill("ingest-api")
+    assert processes.supervisor_pid(instance, "ingest-api")  # waiting to restart it
+    platform_control.stop("ingest-api")
+    time.sleep(3)  # longer than the first backoff: a restart would have happened by now
+    assert processes.running_pid(instance, "ingest-api") is None
+    assert processes.supervisor_pid(instance, "ingest-api") is None
+    assert not port_open(instance.port("ingest-api"))
+    platform_control.start("ingest-api")

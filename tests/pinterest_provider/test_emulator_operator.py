@@ -88,6 +88,31 @@ def test_a_run_with_nothing_accepted_fails_with_the_reasons(connections):
         _operator().execute(_context())
 
 
+def _lossy(**counts) -> RunSummary:
+    return RunSummary(mode="batch", sent=10, accepted=6, duration_s=1.0, accepted_inds=set(range(6)), **counts)
+
+
+def test_events_lost_to_faults_fail_the_task_after_recording_what_was_accepted(connections):
+    summary = _lossy(failed=2, not_sent=2, stopped_early="3 requests in a row gave up (ClientConnectorError)")
+    context = _context()
+    with (
+        mock.patch("include.pinterest.emulator.run", return_value=summary),
+        pytest.raises(
+            AirflowException, match=r"4 of 10 batch events were not accepted .*2 failed.*2 not sent.*3 requests"
+        ),
+    ):
+        _operator(events="10").execute(context)
+    key = "_runs/scheduled__2026-12-01T00_00_00_00_00/accepted-batch.json"
+    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket=BUCKET, Key=key)["Body"]
+    assert json.loads(body.read()) == list(range(6))
+
+
+def test_a_tolerated_share_of_losses_passes_and_shows_in_the_summary(connections):
+    with mock.patch("include.pinterest.emulator.run", return_value=_lossy(failed=4)):
+        result = _operator(events="10", max_failed_share="0.4").execute(_context())
+    assert (result["failed"], result["not_sent"]) == (4, 0)
+
+
 @pytest.mark.parametrize("enabled", ["False", False, ""])
 def test_a_mode_left_out_of_the_params_is_skipped(connections, enabled):
     with mock.patch("include.pinterest.emulator.run") as run, pytest.raises(AirflowSkipException):

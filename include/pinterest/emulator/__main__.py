@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500, help="events per request (max 500)")
     parser.add_argument("--concurrency", type=int, default=4, help="batches in flight")
     parser.add_argument("--max-retries", type=int, default=8)
+    parser.add_argument("--breaker-after", type=int, default=3, help="requests in a row that gave up: stop")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             concurrency=args.concurrency,
             max_retries=args.max_retries,
+            breaker_after=args.breaker_after,
             timeout_s=args.timeout,
         )
     except ValueError as exc:
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(config)
     print(summary, file=sys.stderr)
     print(json.dumps(summary.as_dict()))
-    return 0 if summary.failed == 0 else 1
+    return 0 if summary.failed == 0 and summary.not_sent == 0 else 1
 
 
 if __name__ == "__main__":

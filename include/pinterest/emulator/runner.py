@@ -55,6 +55,7 @@ class EmulatorConfig:
     batch_size: int = 500
     concurrency: int = 4
     max_retries: int = 8
+    breaker_after: int = 3  # requests in a row that ran out of retries: the API is down, stop sending
     backoff_base_s: float = 0.2
     backoff_cap_s: float = 10.0
     timeout_s: float = 60.0
@@ -74,8 +75,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be > 0, got {value}")
         if not 1 <= self.batch_size <= 500:
             raise ValueError(f"batch_size must be 1..500 (the API's per-request limit), got {self.batch_size}")
-        if self.concurrency < 1 or self.max_retries < 0:
-            raise ValueError("concurrency must be >= 1 and max_retries >= 0")
+        if self.concurrency < 1 or self.max_retries < 0 or self.breaker_after < 1:
+            raise ValueError("concurrency must be >= 1, max_retries >= 0 and breaker_after >= 1")
         if not self.target_url.startswith(("http://", "https://")):
             raise ValueError(f"target_url must be an http(s) URL, got {self.target_url!r}")
 
@@ -123,6 +124,7 @@ class Emulator:
         else:
             self._urls = {t: f"{base}/streams/{settings.stream(t)}/records" for t in TABLES}
         self._method = "PUT" if config.mode == "stream" else "POST"
+        self._given_up_in_a_row = 0
         self._names = {t: settings.topic(t) if config.mode == "batch" else settings.stream(t) for t in TABLES}
 
     def run(self) -> RunSummary:
@@ -157,6 +159,8 @@ class Emulator:
                         await queue.put(None)
                     await asyncio.gather(*workers)
         finally:
+            if summary.stopped_early and config.events is not None:
+                summary.not_sent = config.events - summary.sent
             summary.duration_s = time.perf_counter() - started
             progress.close()
             batches.close()
@@ -179,6 +183,8 @@ class Emulator:
                 return
             if config.duration_s is not None and time.perf_counter() - started >= config.duration_s:
                 return
+            if summary.stopped_early:
+                return
             batch = await asyncio.to_thread(next, batches)
             if remaining is not None:
                 batch = batch[:remaining]
@@ -197,6 +203,9 @@ class Emulator:
         progress: tqdm,
     ) -> None:
         while (batch := await queue.get()) is not None:
+            if summary.stopped_early:  # handed over before the breaker opened: not sent after all
+                summary.sent -= len(batch)
+                continue
             outcomes = await asyncio.gather(*(self._send(client, table, batch, summary) for table in TABLES))
             self._tally(batch, dict(zip(TABLES, outcomes, strict=True)), summary)
             progress.update(len(batch))
@@ -242,6 +251,7 @@ class Emulator:
                 problem = f"{type(exc).__name__} talking to the API"
             else:
                 if answer.status == 200:
+                    self._given_up_in_a_row = 0
                     pending = self._read_answers(answer.content, pending, results)
                     if not pending:
                         break
@@ -254,9 +264,12 @@ class Emulator:
                     for i in pending:
                         results[i] = ("rejected", reason)
                     break
-            if attempt >= self.config.max_retries:
+            if attempt >= self.config.max_retries or summary.stopped_early:
                 for i in pending:
                     results[i] = ("failed", f"gave up after {attempt} retries: {problem}")
+                self._given_up_in_a_row += 1
+                if self._given_up_in_a_row >= self.config.breaker_after and not summary.stopped_early:
+                    summary.stopped_early = f"{self._given_up_in_a_row} requests in a row gave up ({problem})"
                 break
             attempt += 1
             summary.retried += 1

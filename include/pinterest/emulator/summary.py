@@ -14,6 +14,8 @@ class RunSummary:
 
     ``accepted`` events had all three records acknowledged; ``rejected`` had a record refused as invalid
     (4xx or a per-record error, never retried); ``failed`` ran out of retries on transient faults.
+    ``stopped_early`` says why the circuit breaker ended the run (the API stayed down); the events it left
+    are ``not_sent``.
     """
 
     mode: str
@@ -22,6 +24,8 @@ class RunSummary:
     rejected: int = 0
     failed: int = 0
     retried: int = 0
+    not_sent: int = 0
+    stopped_early: str | None = None
     duration_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     per_topic: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -56,6 +60,8 @@ class RunSummary:
             "rejected": self.rejected,
             "failed": self.failed,
             "retried": self.retried,
+            "not_sent": self.not_sent,
+            "stopped_early": self.stopped_early,
             "events_per_s": round(self.events_per_s, 1),
             "latency_p50_ms": round(self.latency_ms(0.50), 2),
             "latency_p99_ms": round(self.latency_ms(0.99), 2),
@@ -73,9 +79,11 @@ class RunSummary:
         lines = [
             f"{self.mode} run: {self.sent} events sent in {self.duration_s:.1f} s, "
             f"{self.accepted} accepted ({self.events_per_s:.0f} events/s), {self.rejected} rejected, "
-            f"{self.failed} failed, {self.retried} retries",
+            f"{self.failed} failed, {self.retried} retries, {self.not_sent} not sent",
             f"request latency p50 {self.latency_ms(0.5):.1f} ms, p99 {self.latency_ms(0.99):.1f} ms",
         ]
         lines += [f"  {topic}: {counts}" for topic, counts in sorted(self.per_topic.items())]
         lines += [f"  rejected: {reason}" for reason in self.rejected_reasons]
+        if self.stopped_early:
+            lines.append(f"  stopped early: {self.stopped_early}")
         return "\n".join(lines)

@@ -17,18 +17,33 @@ class PostEventsOperator(BaseOperator):
     the summary carries only that key, so XCom stays small. The API key is the connection's password: it is
     passed to the emulator, never logged and never returned.
 
+    Losses are not hidden: when more than ``max_failed_share`` of the events were not accepted for transient
+    reasons (failed after retries, or not sent because the emulator's circuit breaker stopped the run), the
+    task fails with the counts and the reason, after recording the ids that were accepted. Events the API
+    rejected as invalid are the data's fault and are counted, not failed on.
+
     :param mode: ``batch`` or ``stream``.
     :param events: posts to send.
     :param rate: events per second (None: full speed).
     :param seed: sampling seed (same seed, same posts).
     :param enabled: False skips the task (the run's Params leave this mode out).
+    :param max_failed_share: share of ``events`` (0..1) that may fail or go unsent before the task fails.
     :param source_conn_id: connection whose extra ``url`` is the source database's SQLAlchemy URL.
     :param api_conn_id: HTTP connection of the ingestion API (host, port, schema; password = API key).
     :param aws_conn_id: AWS connection used to write the accepted ids to ``bucket``.
     :param bucket: the lake bucket.
     """
 
-    template_fields: Sequence[str] = ("mode", "events", "rate", "seed", "enabled", "source_conn_id", "api_conn_id")
+    template_fields: Sequence[str] = (
+        "mode",
+        "events",
+        "rate",
+        "seed",
+        "enabled",
+        "max_failed_share",
+        "source_conn_id",
+        "api_conn_id",
+    )
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -39,6 +54,7 @@ class PostEventsOperator(BaseOperator):
         rate: float | str | None = None,
         seed: int | str = 42,
         enabled: bool | str = True,
+        max_failed_share: float | str = 0.0,
         source_conn_id: str,
         api_conn_id: str,
         aws_conn_id: str | None,
@@ -51,6 +67,7 @@ class PostEventsOperator(BaseOperator):
         self.rate = rate
         self.seed = seed
         self.enabled = enabled
+        self.max_failed_share = max_failed_share
         self.source_conn_id = source_conn_id
         self.api_conn_id = api_conn_id
         self.aws_conn_id = aws_conn_id
@@ -89,4 +106,11 @@ class PostEventsOperator(BaseOperator):
             orjson.dumps(sorted(summary.accepted_inds or ())), key, bucket_name=self.bucket, replace=True
         )
         context["ti"].xcom_push(key="accepted", value=summary.accepted)
+        lost = summary.failed + summary.not_sent
+        if lost > float(self.max_failed_share) * int(self.events):
+            raise AirflowException(
+                f"{lost} of {self.events} {self.mode} events were not accepted ({summary.failed} failed after "
+                f"retries, {summary.not_sent} not sent; {summary.stopped_early or summary.rejected_reasons[:3]}); "
+                f"the run tolerates {float(self.max_failed_share):.0%} (Param max_failed_share)"
+            )
         return {**summary.as_dict(), "accepted_inds_key": key}

@@ -170,6 +170,31 @@ def test_connection_errors_retry_then_fail(source_url) -> None:
     assert "ClientConnectorError talking to the API" in summary.rejected_reasons[0]
 
 
+def test_an_api_that_stays_down_trips_the_breaker_instead_of_retrying_every_batch(source_url) -> None:
+    started = time.perf_counter()
+    summary = Emulator(
+        config(source_url, "http://127.0.0.1:9", events=5_000, batch_size=10, concurrency=2, max_retries=2)
+    ).run()
+    assert summary.accepted == 0 and summary.stopped_early.startswith("3 requests in a row gave up")
+    assert summary.failed + summary.not_sent == 5_000 and summary.not_sent >= 4_900
+    assert summary.retried <= 2 * 3 * 3  # a couple of batches' worth of retries, not 500 batches of them
+    assert time.perf_counter() - started < 10
+    assert summary.as_dict()["not_sent"] == summary.not_sent
+
+
+def test_an_outage_shorter_than_the_retries_loses_nothing_and_counts_the_retries(source_url, serve) -> None:
+    outage_until = time.monotonic() + 0.2
+
+    def down_then_up(method, path, body, nth):
+        if time.monotonic() < outage_until:
+            return 503, {}, {"error_code": 50301, "message": "Kafka is unavailable"}
+        return accept_all(method, path, body, nth)
+
+    summary = Emulator(config(source_url, serve(down_then_up).url, events=100, max_retries=40)).run()
+    assert (summary.accepted, summary.failed, summary.not_sent, summary.stopped_early) == (100, 0, 0, None)
+    assert summary.retried > 0
+
+
 def test_stream_mode_retries_only_throttled_records(source_url, serve) -> None:
     def throttle_first(method, path, body, nth):
         status, headers, answer = accept_all(method, path, body, nth)
