@@ -20,7 +20,7 @@ up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, 
 down: ## Stop the local platform (whole process groups; data is kept in .state/dev)
 	@[ -x $(PY) ] && $(PLATFORM) down || true
 
-status: ## Each service of the local platform: healthy or not, port, log file
+status: ## Each service of the local platform: healthy, restarting or failed, port, restarts and last exit, log file
 	@$(PLATFORM) status
 
 run: up ## Run the pipeline DAG for today on the local platform and print what happened

@@ -18,13 +18,20 @@ java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head
 [ "${java_major:-0}" -ge 17 ] || { echo "error: JDK 17 or newer needed, found Java ${java_major:-unknown}" >&2; exit 2; }
 
 # step NAME INPUT_FILES... -- COMMAND...: run COMMAND unless the inputs' checksum matches the last success.
+# One line per step; what the tools print (pip's and Ivy's resolver output) goes to .cache/logs/setup-NAME.log,
+# shown in full when the step fails.
 step() {
   local name=$1; shift; local inputs=()
   while [ "$1" != "--" ]; do inputs+=("$1"); shift; done; shift
   local sum; sum=$(cat "${inputs[@]}" | sha256sum | cut -c1-16)
   if [ "$(cat ".cache/stamps/$name" 2>/dev/null)" = "$sum" ]; then return 0; fi
-  echo "setup: $name"
-  "$@"
+  local log=".cache/logs/setup-$name.log" began=$SECONDS
+  mkdir -p .cache/logs
+  printf 'setup: %-13s ' "$name"
+  if ! "$@" >"$log" 2>&1; then
+    echo "FAILED; its output ($log):"; cat "$log" >&2; exit 2
+  fi
+  echo "done ($((SECONDS - began)) s; log $log)"
   echo "$sum" > ".cache/stamps/$name"
 }
 
@@ -46,11 +53,10 @@ install_kinesalite() {
 }
 step kinesalite platform/node/package.json platform/node/package-lock.json -- install_kinesalite
 # PostgreSQL's server (Airflow's metadata database, as on MWAA) from Debian's packages; as root setup installs it.
+install_postgresql() { apt-get install -y -q postgresql || { apt-get update -q && apt-get install -y -q postgresql; }; }
 if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: postgresql (Debian's packages)"
-    apt-get install -y -q postgresql >.cache/apt-postgresql.log 2>&1 || { apt-get update -q >>.cache/apt-postgresql.log 2>&1 &&
-      apt-get install -y -q postgresql >>.cache/apt-postgresql.log 2>&1; } || { cat .cache/apt-postgresql.log >&2; exit 2; }
+    rm -f .cache/stamps/postgresql && step postgresql scripts/setup.sh -- install_postgresql
   else
     echo "error: PostgreSQL's server is missing: install Debian's 'postgresql' package (apt-get install postgresql)" >&2; exit 2
   fi

@@ -198,3 +198,28 @@ def test_broker_outage_loses_no_acknowledged_post(platform_env, platform_control
     landed = _inds_in_kafka(platform_env, pipeline, starts)
     for table in TABLES:
         assert summary.accepted_inds <= landed[table], table
+
+
+def test_a_kill_9_of_the_api_mid_run_is_survived_by_retries(platform_env, platform_control, pipeline, source_url):
+    """The API's process group is killed 2 s into a run; its supervisor restarts it and the emulator's retries
+    carry the run through: every event accepted, the retries counted, every accepted post in Kafka."""
+    bootstrap = platform_env["KAFKA_BOOTSTRAP_SERVERS"]
+    starts = {t: _end_offsets(bootstrap, pipeline.topic(t)) for t in TABLES}
+
+    def crash_the_api() -> None:
+        time.sleep(2)
+        platform_control.kill("ingest-api")
+
+    chaos = threading.Thread(target=crash_the_api)
+    chaos.start()
+    try:
+        summary = _run(
+            platform_env, source_url, events=20_000, rate=4_000, batch_size=200, max_retries=12, backoff_cap_s=2.0
+        )
+    finally:
+        chaos.join()
+    assert (summary.accepted, summary.failed, summary.not_sent) == (20_000, 0, 0)
+    assert summary.retried > 0 and summary.stopped_early is None
+    landed = _inds_in_kafka(platform_env, pipeline, starts)
+    for table in TABLES:
+        assert summary.accepted_inds <= landed[table], table
