@@ -136,11 +136,14 @@ def pinterest_pipeline():
                 wildcard_match=True,
                 metadata_keys=["Key", "LastModified"],
                 check_fn=tasks.new_bronze_objects,
-                deferrable=True,
+                # Not deferrable: the provider's trigger (amazon 9.34) lists only one folder level below the
+                # wildcard (Delimiter "/") when a check_fn is set, so it never sees partition=*/ objects, and
+                # HEADs every object it lists. Reschedule mode frees the worker slot between pokes too.
+                mode="reschedule",
                 poke_interval=5,
                 timeout=900,
                 trigger_rule="none_failed_min_one_success",  # stream mode may be off: batch posts suffice
-                doc_md=f"Deferrable wait for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
+                doc_md=f"Waits (reschedule mode) for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
             )
 
     with TaskGroup("batch", tooltip="Clean, analyse, report") as batch:
