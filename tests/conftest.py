@@ -29,6 +29,16 @@ from local_platform.services import postgres  # noqa: E402
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"] = f"cat {postgres.url_file(instance_for('test'))}"
 
 
+def wait_until(condition, timeout_s: float = 120.0, interval_s: float = 1.0):
+    """The first truthy value of ``condition()``, polled until ``timeout_s``; an AssertionError after it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(interval_s)
+    raise AssertionError(f"not so after {timeout_s:.0f} s: {getattr(condition, '__name__', condition)}")
+
+
 class PlatformControl:
     """Start and stop single services of the test platform, for fault tests."""
 

@@ -6,7 +6,6 @@ running service is on loopback."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import datetime
 
 import psutil
@@ -14,6 +13,7 @@ import pytest
 
 from local_platform import processes, services
 from local_platform.run import DAG_ID, api_client, wait_for_dag
+from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 AIRFLOW = [name for name in services.SERVICES if name.startswith("airflow-")]
@@ -37,24 +37,15 @@ def _runs(api) -> list[dict]:
     return api.get(f"/dags/{DAG_ID}/dagRuns", params={"limit": 100}).json()["dag_runs"]
 
 
-def _wait(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(3)
-    raise AssertionError(f"no {what} after {timeout_s:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def overlapping_runs(airflow):
     """The scheduler's own run of the latest interval, and a backfill created while that run is going."""
     _, api = airflow
     wait_for_dag(api)
-    scheduled = _wait(
+    scheduled = wait_until(
         lambda: next((r for r in _runs(api) if r["run_type"] == "scheduled" and r["state"] == "running"), None),
         300,
-        "running scheduled run",
+        interval_s=3,
     )
     created = api.post(
         "/backfills",
@@ -70,14 +61,14 @@ def overlapping_runs(airflow):
     assert created.status_code == 200, created.text  # first time: no "database is locked" (SQLite) refusal
     wanted = {scheduled["dag_run_id"]} | {r["dag_run_id"] for r in _runs(api) if r["run_type"] == "backfill"}
     assert len(wanted) == 2
-    finished = _wait(
+    finished = wait_until(
         lambda: (
             (runs := [r for r in _runs(api) if r["dag_run_id"] in wanted])
             and all(r["state"] in ("success", "failed") for r in runs)
             and runs
         ),
         1800,
-        "end of both runs",
+        interval_s=5,
     )
     instances = {
         run["dag_run_id"]: api.get(

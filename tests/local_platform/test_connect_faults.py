@@ -14,6 +14,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from include.pinterest.connectors import load_connector_config
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -52,22 +53,13 @@ def _bronze_lines(s3, topic: str) -> list[str]:
     return lines
 
 
-def _wait_for(condition, timeout_s: float = 120.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(1)
-    raise AssertionError(f"not so after {timeout_s:.0f} s")
-
-
 def test_a_record_the_sink_cannot_encode_goes_to_the_dead_letter_topic_with_its_reason(platform_env, sink):
     topic, producer, s3 = sink
     values = [b'{"ind": 1}', b"not json {", b'{"ind": 2}', b"   ", b'{"ind": 3}']
     for value in values:
         producer.produce(topic, value=value, key=b"k")
     assert producer.flush(30) == 0
-    assert sorted(_wait_for(lambda: len(lines := _bronze_lines(s3, topic)) == 3 and lines)) == [
+    assert sorted(wait_until(lambda: len(lines := _bronze_lines(s3, topic)) == 3 and lines)) == [
         '{"ind": 1}',
         '{"ind": 2}',
         '{"ind": 3}',
@@ -98,8 +90,8 @@ def test_a_kill_9_of_the_worker_mid_stream_loses_and_duplicates_nothing(platform
         producer.produce(topic, value=json.dumps({"ind": i}).encode(), key=str(i).encode())
         if i == 1_000:
             producer.flush(30)
-            _wait_for(lambda: _bronze_lines(s3, topic), 60)  # the sink holds work: some written, more coming
+            wait_until(lambda: _bronze_lines(s3, topic), 60)  # the sink holds work: some written, more coming
             platform_control.kill("connect")
     assert producer.flush(30) == 0
-    lines = _wait_for(lambda: len(lines := _bronze_lines(s3, topic)) >= 3_000 and lines, 240)
+    lines = wait_until(lambda: len(lines := _bronze_lines(s3, topic)) >= 3_000 and lines, 240)
     assert sorted(json.loads(line)["ind"] for line in lines) == list(range(3_000))

@@ -14,28 +14,14 @@ import pytest
 from local_platform import processes, services
 from local_platform.instance import Instance, PlatformError
 from local_platform.service import port_open
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def _s3(env):
-    return boto3.client(
-        "s3",
-        endpoint_url=env["S3_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def _kinesis(env):
-    return boto3.client(
-        "kinesis",
-        endpoint_url=env["KINESIS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+def _client(service: str, env):
+    """A boto3 client of the platform's S3 or Kinesis endpoint (credentials from the platform's environment)."""
+    return boto3.client(service, endpoint_url=env[f"{service.upper()}_ENDPOINT_URL"])
 
 
 def _all_records(kinesis, stream: str) -> list[bytes]:
@@ -79,11 +65,11 @@ def test_a_missing_jdk_is_refused_clearly(monkeypatch):
 
 
 def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
-    s3 = _s3(platform_env)
+    s3 = _client("s3", platform_env)
     bucket = f"restart-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="topics/t/partition=0/t+0+0000000000.json", Body=b'{"ind": 1}\n')
-    kinesis = _kinesis(platform_env)
+    kinesis = _client("kinesis", platform_env)
     stream = f"restart-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
@@ -101,7 +87,7 @@ def test_objects_and_streams_survive_a_restart(platform_env, platform_control):
 
 
 def test_the_kinesis_endpoint_keeps_what_it_acknowledged_through_a_kill_9(platform_env, platform_control):
-    kinesis = _kinesis(platform_env)
+    kinesis = _client("kinesis", platform_env)
     stream = f"durable-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=stream, ShardCount=2)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
@@ -129,21 +115,14 @@ def test_down_leaves_no_process_of_a_stopped_service(platform_env, platform_cont
     platform_control.start("kinesis")
 
 
-def _wait_until(condition, timeout_s: float = 120.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"not so after {timeout_s:.0f} s")
-
-
 def test_a_killed_service_comes_back_by_itself_and_status_shows_the_restart(platform_env, platform_control):
     instance = platform_control.instance
     before = processes.running_pid(instance, "connect")
     platform_control.kill("connect")  # its whole process group, as a crash would
-    _wait_until(lambda: (pid := processes.running_pid(instance, "connect")) and pid != before)
-    row = _wait_until(lambda: next(r for r in processes.status(instance, ["connect"]) if r["state"] == "healthy"))
+    wait_until(lambda: (pid := processes.running_pid(instance, "connect")) and pid != before)
+    row = wait_until(
+        lambda: next((r for r in processes.status(instance, ["connect"]) if r["state"] == "healthy"), None)
+    )
     assert row["restarts"] == 1 and row["last_exit"] == "killed by SIGKILL"
     out = subprocess.run(
         [sys.executable, "-m", "local_platform", "status", "--instance", "test", "--services", "connect"],

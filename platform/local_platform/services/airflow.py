@@ -81,6 +81,18 @@ def _run_env(client: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **client, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+def _component(name: str, health_key: str, *arguments: str) -> Service:
+    """A component after the API server: healthy when the API server's health report says so."""
+    return Service(
+        name=f"airflow-{name}",
+        healthy=_component_healthy(health_key),
+        command=lambda i: [AIRFLOW, name, *arguments],
+        needs=(API,),
+        start_timeout_s=120,
+        autostart=frozenset({"dev", "bench"}),
+    )
+
+
 SERVICES = (
     Service(
         name=API,
@@ -92,28 +104,7 @@ SERVICES = (
         start_timeout_s=180,
         autostart=frozenset({"dev", "bench"}),  # the test suite runs DAGs in-process (`dags test`)
     ),
-    Service(
-        name="airflow-scheduler",
-        healthy=_component_healthy("scheduler"),
-        command=lambda i: [AIRFLOW, "scheduler", "--skip-serve-logs"],
-        needs=(API,),
-        start_timeout_s=120,
-        autostart=frozenset({"dev", "bench"}),
-    ),
-    Service(
-        name="airflow-dag-processor",
-        healthy=_component_healthy("dag_processor"),
-        command=lambda i: [AIRFLOW, "dag-processor"],
-        needs=(API,),
-        start_timeout_s=120,
-        autostart=frozenset({"dev", "bench"}),
-    ),
-    Service(
-        name="airflow-triggerer",
-        healthy=_component_healthy("triggerer"),
-        command=lambda i: [AIRFLOW, "triggerer", "--skip-serve-logs"],
-        needs=(API,),
-        start_timeout_s=120,
-        autostart=frozenset({"dev", "bench"}),
-    ),
+    _component("scheduler", "scheduler", "--skip-serve-logs"),
+    _component("dag-processor", "dag_processor"),
+    _component("triggerer", "triggerer", "--skip-serve-logs"),
 )
