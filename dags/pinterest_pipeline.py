@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
-from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.sdk import Asset, TaskGroup, dag
 
 from include.orchestration import profile_tasks, tasks
@@ -35,6 +34,7 @@ from pinterest_provider.operators.emulator import PostEventsOperator
 from pinterest_provider.operators.kafka import KafkaCreateTopicsOperator
 from pinterest_provider.operators.kinesis import KinesisCreateStreamsOperator
 from pinterest_provider.sensors.kinesis import KinesisRecordsArrivedSensor, KinesisStreamsActiveSensor
+from pinterest_provider.sensors.s3 import S3NewObjectsSensor
 
 SETTINGS = Settings()  # environment only: no network, Variable or connection lookups at parse time
 PROFILE = profile_tasks(SETTINGS)
@@ -129,21 +129,16 @@ def pinterest_pipeline():
 
     with TaskGroup("landing", tooltip="New bronze objects per topic") as landing:
         for table in TABLES:
-            S3KeySensor(
+            S3NewObjectsSensor(
                 task_id=f"bronze_{table}_landed",
                 bucket_name=SETTINGS.bucket,
-                bucket_key=f"{bronze_prefix(SETTINGS.topic_prefix, table)}partition=*/*.json",
-                wildcard_match=True,
-                metadata_keys=["Key", "LastModified"],
-                check_fn=tasks.new_bronze_objects,
-                # Not deferrable: the provider's trigger (amazon 9.34) lists only one folder level below the
-                # wildcard (Delimiter "/") when a check_fn is set, so it never sees partition=*/ objects, and
-                # HEADs every object it lists. Reschedule mode frees the worker slot between pokes too.
-                mode="reschedule",
+                prefix=bronze_prefix(SETTINGS.topic_prefix, table),
+                suffix=".json",
+                deferrable=True,
                 poke_interval=5,
                 timeout=900,
                 trigger_rule="none_failed_min_one_success",  # stream mode may be off: batch posts suffice
-                doc_md=f"Waits (reschedule mode) for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
+                doc_md=f"Deferrable wait for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
             )
 
     with TaskGroup("batch", tooltip="Clean, analyse, report") as batch:

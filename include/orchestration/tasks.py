@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import PokeReturnValue, get_current_context, task
@@ -45,12 +44,6 @@ def kafka_offsets() -> dict[str, dict[int, int]]:
         return {t: partition_ends(consumer, t, metadata[t].partitions) for t in topics}
     finally:
         consumer.close()
-
-
-def new_bronze_objects(files: list[dict], **context) -> bool:
-    """check_fn of the landing sensors: at least one bronze object written since this run started."""
-    started = context["dag_run"].start_date
-    return any(f.get("LastModified") and f["LastModified"] >= started - timedelta(seconds=2) for f in files)
 
 
 @task(trigger_rule="none_failed_min_one_success")

@@ -93,8 +93,7 @@ def test_aws_profile_uses_provider_operators_deferrable_and_durable(monkeypatch)
     batch = dag.task_dict["batch.clean_analyse_report"]
     assert isinstance(batch, DatabricksRunNowOperator)
     assert batch.deferrable and batch.durable
-    landing = dag.task_dict["landing.bronze_pin_landed"]
-    assert not landing.deferrable and landing.mode == "reschedule"  # see the DAG: the provider's trigger misses them
+    assert dag.task_dict["landing.bronze_pin_landed"].deferrable
 
 
 def test_schedule_params_and_assets(monkeypatch):

@@ -1,11 +1,15 @@
 """The local object store lists like S3: past 1,000 keys, with keys that need URL encoding (``=`` and ``+``, as
-the S3 sink's bronze keys have), through boto3, ``S3Hook.list_keys`` and the S3KeySensor (poke and trigger)."""
+the S3 sink's bronze keys have), through boto3, ``S3Hook.list_keys``, the provider's S3KeySensor (poke and
+trigger) and the landing sensor (poke and trigger)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -63,3 +67,33 @@ def test_the_sensor_finds_a_key_on_the_last_page(many_keys):
 
     event = asyncio.run(first_event())
     assert event.payload["status"] == "success", event.payload
+
+
+def test_the_landing_sensor_finds_the_one_new_object_on_the_last_page(many_keys):
+    from pinterest_provider.sensors.s3 import CLOCK_SKEW, S3NewObjectsSensor
+    from pinterest_provider.triggers.s3 import S3NewObjectsTrigger
+
+    s3, bucket, prefix, _ = many_keys
+    time.sleep(CLOCK_SKEW.total_seconds() + 1)  # every key so far is older than the "run" that starts now
+    started = datetime.now(UTC)
+    sensor = S3NewObjectsSensor(
+        task_id="landed", bucket_name=bucket, prefix=prefix, suffix=".json", aws_conn_id=conn.AWS
+    )
+    context = {"dag_run": SimpleNamespace(start_date=started)}
+    assert not sensor.poke(context)
+    s3.put_object(Bucket=bucket, Key=f"{prefix}partition=9/pinterest.pin+9+0000000000.json", Body=b"{}\n")
+    assert sensor.poke(context)
+    trigger = S3NewObjectsTrigger(
+        bucket_name=bucket,
+        prefix=prefix,
+        since=(started - CLOCK_SKEW).isoformat(),
+        suffix=".json",
+        aws_conn_id=conn.AWS,
+        poll_interval=1,
+    )
+
+    async def first_event():
+        return await asyncio.wait_for(anext(aiter(trigger.run())), timeout=60)
+
+    event = asyncio.run(first_event())
+    assert event.payload == {"status": "success", "key": f"{prefix}partition=9/pinterest.pin+9+0000000000.json"}
