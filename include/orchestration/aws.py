@@ -84,4 +84,5 @@ def start_stream_job(settings: Settings):
         job_name=settings.stream_job,
         databricks_conn_id=conn.DATABRICKS,
         doc_md="Start the Databricks streaming job unless a run of it is active (never two copies).",
+        max_active_tis_per_dag=1,  # two runs checking "is it running?" at once could both start it
     )

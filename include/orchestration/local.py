@@ -87,4 +87,5 @@ def start_stream_job(settings: Settings):
         task_id="start_stream_job",
         platform_instance=os.environ.get("PINTEREST_PLATFORM_INSTANCE", "dev"),
         doc_md="Start the local streaming job as a supervised platform service (never a second copy).",
+        max_active_tis_per_dag=1,  # two runs checking "is it running?" at once could both start it
     )

@@ -119,4 +119,5 @@ def test_the_batch_writers_never_run_twice_at_once_across_runs(monkeypatch, prof
     """max_active_runs covers scheduled runs only; a backfill beside them must not add a second writer."""
     dag = _dag(monkeypatch, profile)
     writers = [task for task in dag.tasks if task.task_group and task.task_group.group_id == "batch"]
-    assert writers and all(task.max_active_tis_per_dag == 1 for task in writers)
+    writers.append(dag.task_dict["streaming.start_stream_job"])
+    assert len(writers) > 1 and all(task.max_active_tis_per_dag == 1 for task in writers)

@@ -6,7 +6,7 @@ running service is on loopback."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psutil
 import pytest
@@ -39,14 +39,14 @@ def _runs(api) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def overlapping_runs(airflow):
-    """The scheduler's own run of the latest interval, and a backfill created while that run is going."""
+    """The scheduler's own run of the latest interval (or a triggered one), and a backfill created while it is
+    going."""
     _, api = airflow
     wait_for_dag(api)
-    scheduled = wait_until(
-        lambda: next((r for r in _runs(api) if r["run_type"] == "scheduled" and r["state"] == "running"), None),
-        300,
-        interval_s=3,
-    )
+    try:  # on a fresh state folder the scheduler starts the latest interval's run as soon as the DAG is parsed
+        first = wait_until(lambda: next((r for r in _runs(api) if r["state"] == "running"), None), 60, interval_s=3)
+    except AssertionError:  # that run exists from an earlier session: start one by hand, as `make run` does
+        first = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": datetime.now(UTC).isoformat()}).json()
     created = api.post(
         "/backfills",
         json={
@@ -59,8 +59,8 @@ def overlapping_runs(airflow):
         },
     )
     assert created.status_code == 200, created.text  # first time: no "database is locked" (SQLite) refusal
-    wanted = {scheduled["dag_run_id"]} | {r["dag_run_id"] for r in _runs(api) if r["run_type"] == "backfill"}
-    assert len(wanted) == 2
+    backfill = next(r["dag_run_id"] for r in _runs(api) if r["run_type"] == "backfill" and r["state"] != "success")
+    wanted = {first["dag_run_id"], backfill}
     finished = wait_until(
         lambda: (
             (runs := [r for r in _runs(api) if r["dag_run_id"] in wanted])
@@ -85,7 +85,8 @@ def _interval(item: dict) -> tuple[datetime, datetime]:
 
 def test_a_backfill_beside_a_scheduled_run_succeeds(overlapping_runs):
     runs, _ = overlapping_runs
-    assert {r["run_type"]: r["state"] for r in runs} == {"scheduled": "success", "backfill": "success"}
+    assert sorted(r["state"] for r in runs) == ["success", "success"]
+    assert {r["run_type"] for r in runs} in ({"scheduled", "backfill"}, {"manual", "backfill"})
     (_, first_end), (second_start, _) = sorted(_interval(r) for r in runs)
     assert second_start < first_end, "the two runs did not overlap in time: the test proves nothing"
 
