@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from local_platform.connections import airflow_env
-from local_platform.instance import LOCAL_CREDENTIALS, Instance
+from local_platform.instance import LOCAL_CREDENTIALS, Instance, bind_host
 from local_platform.services.airflow import airflow_settings
 
 
@@ -31,5 +31,7 @@ def client_env(instance: Instance) -> dict[str, str]:
         **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # Spark's driver, block manager and UI bind to SPARK_LOCAL_IP (the UI to every interface without it).
+        **({"SPARK_LOCAL_IP": "127.0.0.1"} if bind_host() == "127.0.0.1" else {}),
     }
     return {**env, **airflow_env(instance, env), **airflow_settings(instance)}
