@@ -66,19 +66,13 @@ def _component_healthy(key: str):
 
 def _migrate(instance: Instance) -> None:
     """Bring the metadata database to this Airflow's schema (idempotent; the API server starts after it)."""
-    from local_platform.environment import client_env
+    from local_platform.processes import environment  # processes imports the service registry: not at import
 
     done = subprocess.run(
-        [AIRFLOW, "db", "migrate"], env=_run_env(client_env(instance)), capture_output=True, text=True, check=False
+        [AIRFLOW, "db", "migrate"], env=environment(instance, SERVICES[0]), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise PlatformError(f"`airflow db migrate` failed:\n{done.stderr[-2000:]}")
-
-
-def _run_env(client: dict[str, str]) -> dict[str, str]:
-    import os
-
-    return {**os.environ, **client, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def _component(name: str, health_key: str, *arguments: str) -> Service:
