@@ -23,10 +23,6 @@ def client_env(instance: Instance) -> dict[str, str]:
         "S3_ENDPOINT_URL": instance.url("s3"),
         "KINESIS_ENDPOINT_URL": instance.url("kinesis"),
         "INGEST_API_URL": instance.url("ingest-api"),
-        # Spark reaches the lake through the object store's own folder: S3A's streaming checkpoints need
-        # empty "directories" that S3Proxy's filesystem backend does not list (README, troubleshooting).
-        # Everything else (the S3 sink, the DAG's sensors, delta-rs reads) goes through the S3 API.
-        "PINTEREST_LAKE_ROOT": f"file:{instance.path('data', 's3', bucket)}",  # Hadoop's normal form
         "INGEST_API_KEY": instance.secret("ingest-api-key"),
         **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
         "AWS_DEFAULT_REGION": "us-east-1",

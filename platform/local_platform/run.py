@@ -20,8 +20,9 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from include.pinterest.lake import Lake
+from include.pinterest.lake import GOLD_TABLES, Lake
 from include.pinterest.settings import TABLES, Settings
+from include.pinterest.verification import delta_storage_options
 from local_platform.environment import client_env
 from local_platform.instance import Instance, instance_for
 
@@ -110,7 +111,7 @@ def run_summary(api: httpx.Client, run_id: str) -> dict | None:
     return response.json().get("value") if response.status_code == 200 else None
 
 
-def describe_platform(settings: Settings, env: dict[str, str]) -> None:
+def describe_platform(settings: Settings, env: dict[str, str], s3) -> None:
     admin = AdminClient({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"]})
     consumer = Consumer({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "make-run-inspector"})
     print("\nKafka topics (records = sum of partition high watermarks):")
@@ -125,7 +126,6 @@ def describe_platform(settings: Settings, env: dict[str, str]) -> None:
         body = status.json()
         tasks = ", ".join(f"task {t['id']} {t['state']}" for t in body["tasks"])
         print(f"\nS3 sink connector: {body['connector']['state']} ({tasks})")
-    s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1")
     print(f"\nBronze objects in s3://{settings.bucket}/topics/:")
     paginator = s3.get_paginator("list_objects_v2")
     keys = [
@@ -140,23 +140,31 @@ def describe_platform(settings: Settings, env: dict[str, str]) -> None:
         print(f"  ... and {len(keys) - 30} more ({len(keys)} in all)")
 
 
-def describe_lake(settings: Settings, env: dict[str, str]) -> None:
-    """Silver and gold row counts, the gold tables themselves, the stream tables' lag, the report's path."""
+def describe_lake(settings: Settings, env: dict[str, str], s3) -> None:
+    """Silver and gold row counts, the gold tables themselves, the stream tables' lag, the report's address."""
     from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
-    lake = Lake.of(settings)  # the lake as local Spark sees it: the object store's own folder
-    folder = Path(lake.root.removeprefix("file:"))
+    lake, options = Lake.of(settings, "delta-rs"), delta_storage_options(settings)
+
+    def table(uri: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(uri, storage_options=options)
+        except TableNotFoundError:
+            return None
+
     print("\nSilver and stream tables (rows):")
-    for path in [*(lake.silver(t) for t in TABLES), *(lake.stream_table(t) for t in TABLES)]:
-        path = Path(path.removeprefix("file:"))
-        rows = DeltaTable(str(path)).to_pyarrow_table(columns=[]).num_rows if (path / "_delta_log").is_dir() else 0
-        print(f"  {path.relative_to(folder)!s:<30} {rows}")
+    for uri in [*(lake.silver(t) for t in TABLES), *(lake.stream_table(t) for t in TABLES)]:
+        found = table(uri)
+        rows = found.to_pyarrow_table(columns=[]).num_rows if found else 0
+        print(f"  {uri.removeprefix(lake.root + '/'):<30} {rows}")
     print("\nGold tables:")
-    for path in sorted((folder / "gold").glob("[!_]*")):
-        if (path / "_delta_log").is_dir():
-            table = DeltaTable(str(path)).to_pandas()
-            print(f"\n  gold/{path.name} ({len(table)} rows)")
-            print("    " + table.head(12).to_string(index=False).replace("\n", "\n    "))
+    for name in GOLD_TABLES:
+        found = table(lake.gold(name))
+        if found:
+            rows = found.to_pandas()
+            print(f"\n  gold/{name} ({len(rows)} rows)")
+            print("    " + rows.head(12).to_string(index=False).replace("\n", "\n    "))
     status = Path(env["PINTEREST_STATE_DIR"]) / "stream" / "status"
     if status.is_dir():
         print("\nStreaming job (per stream):")
@@ -166,8 +174,11 @@ def describe_lake(settings: Settings, env: dict[str, str]) -> None:
                 f"  {path.stem:<5} rows={state.get('rows_in_table')} millis_behind_latest={state.get('millis_behind_latest')} caught_up={state.get('caught_up')} "
                 f"processed/s={state.get('processed_rows_per_s')} batch={state.get('last_batch_id')}"
             )
-    report = Path(lake.report.removeprefix("file:"))
-    print(f"\nReport: {report if report.exists() else '(not written)'}")
+    key = lake.report.removeprefix(lake.root + "/")
+    written = s3.list_objects_v2(Bucket=settings.bucket, Prefix=key).get("KeyCount", 0) > 0
+    # The local store serves objects without authentication: the URL downloads the page.
+    url = f"{settings.s3_endpoint_url}/{settings.bucket}/{key}"
+    print(f"\nReport: {f's3://{settings.bucket}/{key} ({url})' if written else '(not written)'}")
 
 
 def main() -> int:
@@ -182,7 +193,8 @@ def main() -> int:
     if summary:
         print("\nRun summary (verification.publish_summary):")
         print(json.dumps(summary, indent=2, ensure_ascii=False))
-    describe_platform(settings, env)
-    describe_lake(settings, env)
+    s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], region_name="us-east-1")
+    describe_platform(settings, env, s3)
+    describe_lake(settings, env, s3)
     print(f"\nRun {result['run_id']}: {result['state'].upper()}")
     return 0 if result["state"] == "success" else 1

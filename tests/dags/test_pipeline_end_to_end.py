@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from include.pinterest.lake import GOLD_TABLES, Lake
+from include.pinterest.settings import TABLES, Settings
+from include.pinterest.verification import delta_storage_options
 from tests.conftest import REPO
 
 # Two whole runs in one fixture: slow on a loaded 2-core machine, so more than the suite-wide 900 s.
@@ -20,21 +23,28 @@ LOGICAL_DATE = "2026-11-20T00:00:00+00:00"
 CONF = {"events": 300, "stream_events": 60, "seed": 11}
 
 
-def _lake(env) -> Path:
-    return Path(env["PINTEREST_LAKE_ROOT"].removeprefix("file:"))
+def _lake() -> tuple[Lake, dict[str, str] | None]:
+    """The lake as the reconciliation reads it: delta-rs through the test platform's S3 API."""
+    settings = Settings()  # platform_env has exported the platform's variables
+    return Lake.of(settings, "delta-rs"), delta_storage_options(settings)
 
 
-def _table_rows(path: Path) -> list[tuple]:
+def _table_rows(uri: str, options: dict[str, str] | None) -> list[tuple] | None:
     from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
-    table = DeltaTable(str(path)).to_pyarrow_table()
+    try:
+        table = DeltaTable(uri, storage_options=options).to_pyarrow_table()
+    except TableNotFoundError:
+        return None
     return sorted(tuple(json.dumps(v, default=str, sort_keys=True) for v in row.values()) for row in table.to_pylist())
 
 
-def _snapshot(env) -> dict[str, list[tuple]]:
-    lake = _lake(env)
-    tables = [*(lake / "silver").glob("[!_]*"), *(lake / "gold").glob("[!_]*")]
-    return {f"{p.parent.name}/{p.name}": _table_rows(p) for p in sorted(tables) if (p / "_delta_log").is_dir()}
+def _snapshot() -> dict[str, list[tuple]]:
+    lake, options = _lake()
+    tables = {f"silver/{t}": lake.silver(t) for t in TABLES} | {f"gold/{name}": lake.gold(name) for name in GOLD_TABLES}
+    rows = {name: _table_rows(uri, options) for name, uri in tables.items()}
+    return {name: found for name, found in rows.items() if found is not None}
 
 
 def _dags_test(env, home: Path) -> subprocess.CompletedProcess:
@@ -65,9 +75,9 @@ def runs(platform_env, tmp_path_factory):
         capture_output=True,
     )
     first = _dags_test(env, home)
-    before = _snapshot(platform_env)
+    before = _snapshot()
     second = _dags_test(env, home)
-    after = _snapshot(platform_env)
+    after = _snapshot()
     return first, second, before, after
 
 
@@ -98,5 +108,9 @@ def test_a_rerun_of_the_same_logical_date_changes_no_silver_or_gold_data(runs):
 
 
 def test_the_report_is_written(runs, platform_env):
-    report = _lake(platform_env) / "gold" / "report.html"
-    assert report.exists() and "<svg" in report.read_text()
+    import boto3
+
+    lake, _ = _lake()
+    s3 = boto3.client("s3", endpoint_url=platform_env["S3_ENDPOINT_URL"], region_name="us-east-1")
+    page = s3.get_object(Bucket=platform_env["PINTEREST_BUCKET"], Key=lake.report.removeprefix(lake.root + "/"))
+    assert "<svg" in page["Body"].read().decode("utf-8")

@@ -74,3 +74,18 @@ def test_the_database_password_is_in_no_environment_variable(tmp_path):
     assert not any(password in value for value in env.values())
     url_file = Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"].removeprefix("cat "))
     assert password in url_file.read_text() and url_file.stat().st_mode & 0o077 == 0
+
+
+def test_local_spark_reaches_the_lake_through_s3a_on_the_platform_store(tmp_path, monkeypatch):
+    from include.pinterest.lake import Lake
+    from include.pinterest.settings import Settings
+    from include.pinterest.spark.session import s3a_conf
+
+    env = client_env(Instance("test", tmp_path))
+    monkeypatch.delenv("PINTEREST_LAKE_ROOT", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert Lake.of(Settings(), "spark").root == f"s3a://{env['PINTEREST_BUCKET']}"  # as s3:// on Databricks
+    conf = s3a_conf(env["S3_ENDPOINT_URL"])
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == env["S3_ENDPOINT_URL"]
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"

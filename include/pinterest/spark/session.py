@@ -56,9 +56,6 @@ def s3a_conf(endpoint_url: str | None) -> dict[str, str]:
             "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider"
         ),
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        # S3Proxy's filesystem store does not list empty "directories", so silver.prepare_checkpoint puts a
-        # hidden marker in each checkpoint log folder; a new query's check that offsets/ is empty would count it.
-        "spark.sql.streaming.verifyCheckpointDirectoryEmptyOnStart": "false",
     }
 
 

@@ -79,24 +79,6 @@ def ensure_delta_table(spark: SparkSession, path: str, schema: StructType) -> No
     spark.createDataFrame([], schema).write.format("delta").mode("ignore").save(path)
 
 
-# S3Proxy's filesystem store (the local platform's S3) does not list an empty "directory", so S3A reports a
-# checkpoint log folder Spark has just created as missing and the query fails. A hidden empty object keeps each
-# folder visible; the logs only read numeric file names, so they ignore it.
-CHECKPOINT_MARKERS = ("offsets/.keep", "commits/.keep", "sources/0/.keep")
-
-
-def prepare_checkpoint(spark: SparkSession, checkpoint: str) -> None:
-    """Create the checkpoint's log folders with a marker, only when S3A talks to a local S3 stand-in."""
-    conf = spark._jsc.hadoopConfiguration()
-    if not checkpoint.startswith("s3a://") or not conf.get("fs.s3a.endpoint"):
-        return
-    for name in CHECKPOINT_MARKERS:
-        marker = spark._jvm.org.apache.hadoop.fs.Path(f"{checkpoint}/{name}")
-        fs = marker.getFileSystem(conf)
-        if not fs.exists(marker):
-            fs.create(marker, True).close()
-
-
 @dataclass
 class BronzeRun:
     """What one ``bronze_to_silver`` run did for one table."""
@@ -161,7 +143,6 @@ def bronze_to_silver(
     )
     if max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", max_files_per_trigger)
-    prepare_checkpoint(spark, lake.checkpoint(table))
     run = BronzeRun(table)
     query = (
         reader.json(lake.bronze_glob(table))
