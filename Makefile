@@ -46,7 +46,7 @@ emulate: setup ## Post 1,000 events/s for 60 s through the local ingestion API (
 stream-status: ## The local streaming job: per-table status, rates and lag (JSON)
 	@$(PLATFORM) exec -- $(PY) -m include.pinterest.streaming status
 
-bench: setup ## Run the benchmarks; results go to benchmarks/results/*.json
+bench: setup ## Run the benchmarks (BENCH=streaming,... to choose; BENCH=faults: the fault matrix); JSON in benchmarks/results/
 	@$(PY) -m benchmarks.bench
 
 lock: ## Re-resolve constraints/local-3.11.txt from requirements-local.txt (MWAA's Airflow/provider pins)

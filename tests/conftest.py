@@ -7,7 +7,6 @@ PINTEREST_KEEP_TEST_PLATFORM=1 (handy when iterating) or it was already running 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -53,11 +52,7 @@ class PlatformControl:
 
     def kill(self, service: str) -> None:
         """SIGKILL the service's whole process group (a crash: no shutdown hook runs)."""
-        pid = processes.running_pid(self.instance, service)
-        assert pid, f"{service} is not running"
-        os.killpg(pid, signal.SIGKILL)
-        while processes.group_alive(pid):  # a killed child of this process stays a zombie: not alive
-            time.sleep(0.1)
+        processes.kill(self.instance, service)
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,16 @@ def partition_ends(consumer, topic: str, partitions: Iterable[int]) -> dict[int,
     return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
 
 
+def _post_key_of(value: bytes | None) -> int | None:
+    """A record's post key, or None for a record that is not a post (a producer other than the API wrote it;
+    the S3 sink sends such records to its dead-letter topic): it cannot be an accepted post, so it is skipped."""
+    try:
+        row = json.loads(value or b"")
+        return post_key(row) if isinstance(row, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def kafka_inds(consumer, topic: str, start_offsets: dict[int, int], timeout_s: float = 120.0) -> set[int]:
     """Post keys of the records written to ``topic`` from ``start_offsets`` up to the current end.
 
@@ -104,7 +114,8 @@ def kafka_inds(consumer, topic: str, start_offsets: dict[int, int], timeout_s: f
         for message in consumer.consume(1000, timeout=1.0):
             if message.error():
                 raise ReconciliationError(f"reading {topic}: {message.error()}")
-            inds.add(post_key(json.loads(message.value())))
+            if (key := _post_key_of(message.value())) is not None:
+                inds.add(key)
             if message.offset() + 1 >= ends[message.partition()]:
                 pending.discard(message.partition())
     consumer.unassign()

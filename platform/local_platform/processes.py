@@ -125,6 +125,20 @@ def stop(instance: Instance, name: str, timeout_s: float = 20.0) -> None:
     pid_file(instance, name).unlink(missing_ok=True)
 
 
+def kill(instance: Instance, name: str) -> int:
+    """SIGKILL the service's whole process group, as a crash does (no shutdown hook runs); its supervisor stays.
+
+    Returns the killed group's id once no live member is left. For fault tests and the fault matrix.
+    """
+    pid = running_pid(instance, name)
+    if pid is None:
+        raise PlatformError(f"{name} is not running")
+    os.killpg(pid, signal.SIGKILL)
+    while group_alive(pid):  # a killed child of the caller stays a zombie: not alive
+        time.sleep(0.1)
+    return pid
+
+
 def stop_group(pgid: int, timeout_s: float) -> None:
     """SIGTERM a whole process group, SIGKILL what is left after ``timeout_s``."""
     try:
