@@ -5,6 +5,11 @@ Locally the session resolves Delta and hadoop-aws from Maven Central into an Ivy
 (``.cache/ivy``) and points S3A at the local object store (``S3_ENDPOINT_URL``). Credentials are never put in
 the Spark configuration: S3A reads them from the environment.
 
+Lineage: when ``PINTEREST_LINEAGE_DIR`` is set (the local platform sets it), the OpenLineage Spark listener reports
+every read and write to a JSON-lines file there, as a child of the Airflow task run that passed its identity in
+the ``OPENLINEAGE_PARENT_*`` variables (see ``PARENT_RUN_CONF``). On Databricks the listener is cluster
+configuration (include/aws/README.md).
+
 ``python -m include.pinterest.spark.session --prefetch`` resolves the jars once (for the setup step);
 ``--submit-args`` prints the ``spark-submit`` options a notebook needs when launched by ``spark-submit``
 (the JVM is then started before Python can add packages).
@@ -33,7 +38,18 @@ EXCLUDED_PACKAGES = (
     "org.apache.hadoop:hadoop-client-api",
     "org.apache.hadoop:hadoop-client-runtime",
 )
-PACKAGES = (DELTA_PACKAGE, HADOOP_AWS_PACKAGE, *AWS_SDK_PACKAGES)
+# The OpenLineage Spark listener (Scala 2.13 build; its Spark 4 support covers 4.1, see tests/pinterest/spark).
+OPENLINEAGE_PACKAGE = "io.openlineage:openlineage-spark_2.13:1.53.0"
+PACKAGES = (DELTA_PACKAGE, HADOOP_AWS_PACKAGE, *AWS_SDK_PACKAGES, OPENLINEAGE_PACKAGE)
+# The Airflow task's OpenLineage identity (the provider's lineage_* macros), passed to the job as variables.
+PARENT_RUN_CONF = {
+    "spark.openlineage.parentJobNamespace": "OPENLINEAGE_PARENT_JOB_NAMESPACE",
+    "spark.openlineage.parentJobName": "OPENLINEAGE_PARENT_JOB_NAME",
+    "spark.openlineage.parentRunId": "OPENLINEAGE_PARENT_RUN_ID",
+    "spark.openlineage.rootParentJobNamespace": "OPENLINEAGE_ROOT_PARENT_JOB_NAMESPACE",
+    "spark.openlineage.rootParentJobName": "OPENLINEAGE_ROOT_PARENT_JOB_NAME",
+    "spark.openlineage.rootParentRunId": "OPENLINEAGE_ROOT_PARENT_RUN_ID",
+}
 
 
 def on_databricks() -> bool:
@@ -59,8 +75,24 @@ def s3a_conf(endpoint_url: str | None) -> dict[str, str]:
     }
 
 
-def local_conf() -> dict[str, str]:
-    """Configuration of a local session: Delta, S3A, UTC, small memory and shuffle footprint."""
+def lineage_conf(app_name: str) -> dict[str, str]:
+    """The OpenLineage listener with a file transport, one file per application (the Java transport appends
+    without locking, so two jobs never share a file); nothing when ``PINTEREST_LINEAGE_DIR`` is unset."""
+    lineage_dir = os.environ.get("PINTEREST_LINEAGE_DIR")
+    if not lineage_dir:
+        return {}
+    conf = {
+        "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
+        "spark.openlineage.namespace": os.environ.get("OPENLINEAGE_NAMESPACE", "default"),  # as Airflow's
+        "spark.openlineage.transport.type": "file",
+        "spark.openlineage.transport.location": str(Path(lineage_dir) / f"spark-{app_name}.jsonl"),
+    }
+    conf.update({key: os.environ[name] for key, name in PARENT_RUN_CONF.items() if os.environ.get(name)})
+    return conf
+
+
+def local_conf(app_name: str) -> dict[str, str]:
+    """Configuration of a local session: Delta, S3A, lineage, UTC, small memory and shuffle footprint."""
     conf = {
         "spark.jars.packages": ",".join(PACKAGES),
         "spark.jars.excludes": ",".join(EXCLUDED_PACKAGES),
@@ -78,6 +110,7 @@ def local_conf() -> dict[str, str]:
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     }
     conf.update(s3a_conf(os.environ.get("S3_ENDPOINT_URL")))
+    conf.update(lineage_conf(app_name))
     return conf
 
 
@@ -89,7 +122,7 @@ def build_spark(app_name: str, extra_conf: dict | None = None) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name).master(os.environ.get("SPARK_MASTER", "local[2]"))
-    for key, value in {**local_conf(), **(extra_conf or {})}.items():
+    for key, value in {**local_conf(app_name), **(extra_conf or {})}.items():
         builder = builder.config(key, str(value))
     spark = builder.getOrCreate()
     _check_delta_loaded(spark)
@@ -105,13 +138,15 @@ def _check_delta_loaded(spark: SparkSession) -> None:
         )
 
 
-def submit_args() -> list[str]:
+def submit_args(app_name: str) -> list[str]:
     """``spark-submit`` options equivalent to ``local_conf`` (packages must be known before the JVM starts)."""
-    conf = local_conf()
+    conf = local_conf(app_name)
     conf["spark.pyspark.python"] = conf["spark.pyspark.driver.python"] = sys.executable
     args = [
         "--master",
         os.environ.get("SPARK_MASTER", "local[2]"),
+        "--name",
+        app_name,
         "--packages",
         conf.pop("spark.jars.packages"),
         "--exclude-packages",
@@ -132,13 +167,14 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--prefetch", action="store_true", help="resolve the jars into .cache/ivy")
     group.add_argument("--submit-args", action="store_true", help="print spark-submit options")
+    parser.add_argument("--app-name", default="spark-submit", help="with --submit-args: the application's name")
     args = parser.parse_args(argv)
     if args.prefetch:
         ensure_jars()
         print(f"jars resolved into {IVY_HOME}")
     else:
         # Unquoted on purpose, for `spark-submit $(python -m ... --submit-args) ...`: no value holds a space.
-        print(" ".join(submit_args()))
+        print(" ".join(submit_args(args.app_name)))
 
 
 if __name__ == "__main__":
