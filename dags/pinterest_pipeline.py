@@ -15,6 +15,10 @@ counted in the summary, and the invalid records themselves go to the dead-letter
 
 The profile (`PINTEREST_PROFILE`: `local` or `aws`) is configuration, never an edit of this file: its tasks come
 from `include/orchestration/{local,aws}.py`. Connections by id (`include/pinterest/airflow_connections.py`).
+
+Lineage: every task declares the datasets it reads and writes (`include/orchestration/datasets.py`: topics,
+bronze prefixes, silver, gold, streams, stream tables) as inlets and outlets, which the OpenLineage provider
+reports with the task's START and COMPLETE or FAIL events; the Spark jobs report theirs as its children.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
-from airflow.sdk import Asset, TaskGroup, dag
+from airflow.providers.openlineage.api.emission_policy import extend_global_openlineage_emission_policy
+from airflow.sdk import TaskGroup, dag
 
 from include.orchestration import profile_tasks, tasks
+from include.orchestration.datasets import PipelineDatasets
 from include.orchestration.params import PARAMS
 from include.pinterest import airflow_connections as conn
-from include.pinterest.lake import Lake, bronze_prefix
+from include.pinterest.lake import bronze_prefix
 from include.pinterest.settings import TABLES, Settings
 from pinterest_provider.callbacks import log_task_failure
 from pinterest_provider.operators.emulator import PostEventsOperator
@@ -38,9 +44,7 @@ from pinterest_provider.sensors.s3 import S3NewObjectsSensor
 
 SETTINGS = Settings()  # environment only: no network, Variable or connection lookups at parse time
 PROFILE = profile_tasks(SETTINGS)
-LAKE = Lake.of(SETTINGS, "delta-rs")
-SILVER = [Asset(LAKE.silver(table)) for table in TABLES]
-GOLD = [Asset(f"{LAKE.root}/gold")]
+DATA = PipelineDatasets.of(SETTINGS)
 POSTING = {
     "source_conn_id": conn.SOURCE,
     "api_conn_id": conn.INGEST_API,
@@ -79,12 +83,14 @@ def pinterest_pipeline():
             num_partitions=3,
             replication_factor=3 if SETTINGS.profile == "aws" else 1,
             kafka_config_id=conn.KAFKA,
+            outlets=DATA.topics,
             doc_md="`<prefix>.pin|geo|user` and the API's dead-letter topic, with the Kafka provider's admin hook.",
         )
         streams = KinesisCreateStreamsOperator(
             task_id="create_streams",
             stream_names=SETTINGS.streams,
             shard_count=1,
+            outlets=DATA.streams,
             doc_md="`streaming-<prefix>-pin|geo|user`; existing streams are kept.",
         )
         active = KinesisStreamsActiveSensor(
@@ -93,6 +99,7 @@ def pinterest_pipeline():
             poke_interval=5,
             timeout=600,
             mode="reschedule",
+            inlets=DATA.streams,
             doc_md="Every stream ACTIVE (creation takes seconds).",
         )
         bucket = S3CreateBucketOperator(
@@ -101,20 +108,21 @@ def pinterest_pipeline():
             doc_md="The lake bucket (bronze, silver, gold, stream tables); an existing bucket is left as is.",
         )
         streams >> active
-        [topics, bucket] >> PROFILE.ensure_connector(SETTINGS)
+        [topics, bucket] >> PROFILE.ensure_connector(SETTINGS, DATA)
         PROFILE.ensure_jobs(SETTINGS)
 
     with TaskGroup("health", tooltip="The connector and its tasks RUNNING") as health:
         PROFILE.connector_running(SETTINGS)
 
     with TaskGroup("ingestion", tooltip="The posting emulator, batch and stream mode") as ingestion:
-        offsets = tasks.kafka_offsets()
+        offsets = tasks.kafka_offsets.override(inlets=DATA.topics)()
         posted = PostEventsOperator(
             task_id="post_batch",
             mode="batch",
             events="{{ params.events }}",
             enabled="{{ 'ingestion' in params.stages }}",
             **POSTING,
+            outlets=DATA.topics,
             doc_md="Posts through the REST proxy API into Kafka; returns the emulator's summary.",
         )
         streamed = PostEventsOperator(
@@ -123,12 +131,16 @@ def pinterest_pipeline():
             events="{{ params.stream_events }}",
             enabled="{{ 'ingestion' in params.stages and params.stream }}",
             **POSTING,
+            outlets=DATA.streams,
             doc_md="Posts through the Kinesis API; skipped when the run's `stream` Param is off.",
         )
+        # Their lineage is the declared outlets, not the run record their S3 write reports to hook lineage.
+        for post in (posted, streamed):
+            extend_global_openlineage_emission_policy(post, hook_lineage=False)
         tasks.ensure_source() >> offsets >> [posted, streamed]
 
     with TaskGroup("landing", tooltip="New bronze objects per topic") as landing:
-        for table in TABLES:
+        for table, bronze in zip(TABLES, DATA.bronze, strict=True):
             S3NewObjectsSensor(
                 task_id=f"bronze_{table}_landed",
                 bucket_name=SETTINGS.bucket,
@@ -138,11 +150,12 @@ def pinterest_pipeline():
                 poke_interval=5,
                 timeout=900,
                 trigger_rule="none_failed_min_one_success",  # stream mode may be off: batch posts suffice
+                inlets=[bronze],
                 doc_md=f"Deferrable wait for new bronze objects of `{SETTINGS.topic(table)}` (written since the run began).",
             )
 
     with TaskGroup("batch", tooltip="Clean, analyse, report") as batch:
-        PROFILE.batch_jobs(SETTINGS, SILVER, GOLD)
+        PROFILE.batch_jobs(SETTINGS, DATA)
 
     with TaskGroup("streaming", tooltip="Kinesis to the Delta stream tables") as streaming:
         arrived = KinesisRecordsArrivedSensor(
@@ -153,13 +166,15 @@ def pinterest_pipeline():
             poke_interval=10,
             timeout=900,
             mode="reschedule",
+            inlets=DATA.streams,
             doc_md="Every stream received, since the run began, at least the records the API accepted.",
         )
-        tasks.stream_enabled() >> PROFILE.start_stream_job(SETTINGS) >> arrived
-        arrived >> tasks.stream_tables_caught_up(streamed.output)
+        tasks.stream_enabled() >> PROFILE.start_stream_job(SETTINGS, DATA) >> arrived
+        arrived >> tasks.stream_tables_caught_up.override(inlets=DATA.stream_tables)(streamed.output)
 
     with TaskGroup("verification", tooltip="Every accepted post at every stage") as verification:
-        tasks.publish_summary(tasks.reconcile(posted.output, streamed.output, offsets))
+        reconcile = tasks.reconcile.override(inlets=[*DATA.topics, *DATA.bronze, *DATA.silver, *DATA.stream_tables])
+        tasks.publish_summary(reconcile(posted.output, streamed.output, offsets))
 
     infrastructure >> health >> ingestion
     ingestion >> landing >> batch >> verification

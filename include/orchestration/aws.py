@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from airflow.providers.databricks.operators.databricks import DatabricksCreateJobsOperator, DatabricksRunNowOperator
-from airflow.sdk import Asset, task
+from airflow.sdk import task
 
+from include.orchestration.datasets import PipelineDatasets
 from include.orchestration.params import stage_gate
 from include.pinterest import airflow_connections as conn
 from include.pinterest.settings import Settings
@@ -13,7 +14,7 @@ from pinterest_provider.operators.msk_connect import MskConnectEnsureConnectorOp
 from pinterest_provider.sensors.msk_connect import MskConnectorRunningSensor
 
 
-def ensure_connector(settings: Settings):
+def ensure_connector(settings: Settings, data: PipelineDatasets):
     @task
     def msk_connect_request() -> dict:
         """The CreateConnector body from include/aws/msk-connect/, filled at run time, not parse time."""
@@ -25,6 +26,8 @@ def ensure_connector(settings: Settings):
         task_id="ensure_s3_sink_connector",
         request=msk_connect_request(),
         aws_conn_id=conn.AWS,
+        inlets=data.topics,  # the connector this task defines moves the topics to the bronze prefixes
+        outlets=data.bronze,
         doc_md="Create the S3 sink on MSK Connect unless it exists.",
     )
 
@@ -63,7 +66,7 @@ def connector_running(settings: Settings):
     )
 
 
-def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
+def batch_jobs(settings: Settings, data: PipelineDatasets):
     return DatabricksRunNowOperator(
         task_id="clean_analyse_report",
         job_name=settings.batch_job,
@@ -71,18 +74,21 @@ def batch_jobs(settings: Settings, silver: list[Asset], gold: list[Asset]):
         deferrable=True,
         durable=True,
         trigger_rule="none_failed",
-        outlets=[*silver, *gold],
+        inlets=[*data.bronze, *data.silver],  # its analyse step reads the silver its clean step merged into
+        outlets=[*data.silver, *data.quarantine, *data.gold, *data.report],
         max_active_tis_per_dag=1,  # one writer of silver/gold at a time, across runs and backfills
         pre_execute=stage_gate("batch"),
         doc_md="The Databricks job `<prefix>-batch` (include/aws/databricks/jobs.json): clean -> analyse -> report.",
     )
 
 
-def start_stream_job(settings: Settings):
+def start_stream_job(settings: Settings, data: PipelineDatasets):
     return DatabricksEnsureJobRunningOperator(
         task_id="start_stream_job",
         job_name=settings.stream_job,
         databricks_conn_id=conn.DATABRICKS,
+        inlets=data.streams,  # the job this task keeps running reads the streams into the stream tables
+        outlets=[*data.stream_tables, *data.stream_quarantine],
         doc_md="Start the Databricks streaming job unless a run of it is active (never two copies).",
         max_active_tis_per_dag=1,  # two runs checking "is it running?" at once could both start it
     )
