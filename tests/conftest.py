@@ -23,9 +23,13 @@ from local_platform import processes, services  # noqa: E402  (after AIRFLOW_HOM
 from local_platform.environment import client_env  # noqa: E402
 from local_platform.instance import instance_for  # noqa: E402
 from local_platform.services import postgres  # noqa: E402
+from local_platform.services.airflow import airflow_settings  # noqa: E402
 
 # Its metadata database is the test platform's PostgreSQL (started by platform_control), as on MWAA.
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"] = f"cat {postgres.url_file(instance_for('test'))}"
+# In-process runs (dag.test()) emit OpenLineage events as the platform's tasks do, into .state/test/lineage.
+TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
+os.environ[TRANSPORT] = airflow_settings(instance_for("test"))[TRANSPORT]
 
 
 def wait_until(condition, timeout_s: float = 120.0, interval_s: float = 1.0):

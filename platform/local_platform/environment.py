@@ -18,6 +18,10 @@ def client_env(instance: Instance) -> dict[str, str]:
         "PINTEREST_STATE_DIR": str(instance.state),
         "PINTEREST_TOPIC_PREFIX": os.environ.get("PINTEREST_TOPIC_PREFIX", "pinterest"),
         "PINTEREST_BUCKET": bucket,
+        # Lineage: the Spark jobs' OpenLineage listener writes here (Airflow's transport: airflow_settings), and
+        # Airflow and Spark name their jobs in one OpenLineage namespace.
+        "PINTEREST_LINEAGE_DIR": str(instance.lineage_dir),
+        "OPENLINEAGE_NAMESPACE": "pinterest",
         "KAFKA_BOOTSTRAP_SERVERS": f"localhost:{instance.port('kafka')}",
         "KAFKA_CONNECT_URL": instance.url("connect"),
         "S3_ENDPOINT_URL": instance.url("s3"),

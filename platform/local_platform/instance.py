@@ -61,6 +61,13 @@ class Instance:
     def path(self, *parts: str) -> Path:
         return self.state.joinpath(*parts)
 
+    @property
+    def lineage_dir(self) -> Path:
+        """Where Airflow's and Spark's OpenLineage file transports write, created on first use (they do not)."""
+        folder = self.path("lineage")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def secret(self, name: str) -> str:
         """A secret of this state folder (the ingest API key, the database password), created on first use;
         never committed, never logged."""

@@ -45,6 +45,11 @@ def airflow_settings(instance: Instance) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        # OpenLineage events of every task and DAG run, one file each (several processes write at once); the
+        # namespace is OPENLINEAGE_NAMESPACE (client_env). On MWAA both are configuration (include/aws/README.md).
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(instance.lineage_dir / "airflow"), "append": False}
+        ),
     }
 
 
