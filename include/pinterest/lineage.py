@@ -1,0 +1,111 @@
+"""OpenLineage events -> a lineage graph, for a reader (a UI page, a test) that has only the event files.
+
+The file transports write JSON: Airflow's one event per file (``airflow-<time>.json``), the Spark listener one
+event per line (``spark-<app>.jsonl``); both are read as JSON lines. Each run event adds a job node, an edge from
+every input dataset to the job and from the job to every output dataset; a job whose run names a parent (a Spark
+job under its Airflow task) points to it. Datasets are identified as OpenLineage identifies them, by namespace and
+name (``kafka://host:port`` + topic, ``s3://bucket`` + key), so Airflow's declared datasets and Spark's observed
+ones meet in one node. Pure Python: no Airflow, no Spark.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+
+
+def dataset_id(namespace: str, name: str) -> str:
+    """A dataset's URI in OpenLineage's naming (namespace, then name): ``s3://bucket/silver/pin``."""
+    return f"{namespace.rstrip('/')}/{name.lstrip('/')}"
+
+
+def job_id(namespace: str, name: str) -> str:
+    return f"job:{namespace}/{name}"
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str  # "dataset" or "job"
+    namespace: str
+    name: str
+
+
+@dataclass
+class LineageGraph:
+    """Dataset and job nodes; ``edges`` are (from, to) ids: dataset -> job (read), job -> dataset (written)."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: set[tuple[str, str]] = field(default_factory=set)
+    parents: dict[str, str] = field(default_factory=dict)  # job id -> the job id of its parent run
+    states: dict[str, str] = field(default_factory=dict)  # job id -> the event type of its latest event
+
+    def downstream(self, node: str) -> set[str]:
+        """Every node reachable from ``node`` along the edges."""
+        found, frontier = set(), [node]
+        while frontier:
+            current = frontier.pop()
+            for source, target in self.edges:
+                if source == current and target not in found:
+                    found.add(target)
+                    frontier.append(target)
+        return found
+
+    def connects(self, *path: str) -> bool:
+        """True when each node of ``path`` is reachable from the one before it."""
+        return all(b in self.downstream(a) for a, b in pairwise(path))
+
+    def as_dict(self) -> dict:
+        """Plain data for JSON (a UI page draws it)."""
+        return {
+            "nodes": [
+                {**vars(n), **({"state": self.states[n.id]} if n.id in self.states else {})}
+                | ({"parent": self.parents[n.id]} if n.id in self.parents else {})
+                for n in sorted(self.nodes.values(), key=lambda n: n.id)
+            ],
+            "edges": [{"from": a, "to": b} for a, b in sorted(self.edges)],
+        }
+
+
+def read_events(folder: Path, since: datetime | None = None) -> list[dict]:
+    """The run events under ``folder`` (oldest first), those at or after ``since`` (timezone-aware) when given."""
+    events = []
+    for path in sorted(folder.glob("*.json*")):
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            if "run" not in event or "job" not in event:
+                continue  # a dataset or job event: no run, no edges
+            if since and datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")) < since:
+                continue
+            events.append(event)
+    return sorted(events, key=lambda e: e["eventTime"])
+
+
+def lineage_graph(events: Iterable[dict]) -> LineageGraph:
+    """The graph of ``events`` (run events, oldest first: a job's state is its latest event's type)."""
+    graph = LineageGraph()
+    for event in events:
+        job = event["job"]
+        job_node = Node(job_id(job["namespace"], job["name"]), "job", job["namespace"], job["name"])
+        graph.nodes[job_node.id] = job_node
+        graph.states[job_node.id] = event.get("eventType", "OTHER")
+        for dataset in event.get("inputs") or ():
+            graph.edges.add((_dataset_node(graph, dataset), job_node.id))
+        for dataset in event.get("outputs") or ():
+            graph.edges.add((job_node.id, _dataset_node(graph, dataset)))
+        parent = (event["run"].get("facets") or {}).get("parent", {}).get("job")
+        if parent and (parent["namespace"], parent["name"]) != (job["namespace"], job["name"]):
+            graph.parents[job_node.id] = job_id(parent["namespace"], parent["name"])
+    return graph
+
+
+def _dataset_node(graph: LineageGraph, dataset: dict) -> str:
+    node = Node(dataset_id(dataset["namespace"], dataset["name"]), "dataset", dataset["namespace"], dataset["name"])
+    graph.nodes[node.id] = node
+    return node.id
