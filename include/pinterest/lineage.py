@@ -55,6 +55,13 @@ class LineageGraph:
                     frontier.append(target)
         return found
 
+    def ancestors(self, job: str) -> list[str]:
+        """The parent runs' jobs of ``job``, nearest first (a Spark SQL run, its application, its Airflow task...)."""
+        found = []
+        while (job := self.parents.get(job)) and job not in found:
+            found.append(job)
+        return found
+
     def connects(self, *path: str) -> bool:
         """True when each node of ``path`` is reachable from the one before it."""
         return all(b in self.downstream(a) for a, b in pairwise(path))

@@ -50,6 +50,7 @@ def test_airflow_and_spark_files_make_one_connected_graph(tmp_path):
     assert graph.connects(topic, bronze, silver)
     assert not graph.connects(silver, topic)
     assert graph.parents == {job_id("pinterest", "clean.merge"): job_id("pinterest", "dag.clean")}
+    assert graph.ancestors(job_id("pinterest", "clean.merge")) == [job_id("pinterest", "dag.clean")]
     assert graph.states[job_id("pinterest", "clean.merge")] == "COMPLETE"  # the latest event wins
     drawn = graph.as_dict()
     assert {"from": job_id("pinterest", "dag.connector"), "to": bronze} in drawn["edges"]
