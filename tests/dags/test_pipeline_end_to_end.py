@@ -8,11 +8,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from include.pinterest.lake import GOLD_TABLES, Lake
+from include.pinterest.lineage import job_id, lineage_graph, read_events
 from include.pinterest.settings import TABLES, Settings
 from include.pinterest.verification import delta_storage_options
 from tests.conftest import REPO
@@ -74,11 +76,12 @@ def runs(platform_env, tmp_path_factory):
         check=True,
         capture_output=True,
     )
+    began = datetime.now(UTC)
     first = _dags_test(env, home)
     before = _snapshot()
     second = _dags_test(env, home)
     after = _snapshot()
-    return first, second, before, after
+    return first, second, before, after, began
 
 
 def test_the_whole_graph_runs_green(runs):
@@ -101,7 +104,7 @@ def test_the_summary_reconciles_every_stage(runs):
 
 
 def test_a_rerun_of_the_same_logical_date_changes_no_silver_or_gold_data(runs):
-    _first, second, before, after = runs
+    _first, second, before, after, _began = runs
     assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
     assert {"silver/pin", "silver/geo", "silver/user", "gold/category_by_country"} <= set(before)
     assert before == after
@@ -114,3 +117,28 @@ def test_the_report_is_written(runs, platform_env):
     s3 = boto3.client("s3", endpoint_url=platform_env["S3_ENDPOINT_URL"], region_name="us-east-1")
     page = s3.get_object(Bucket=platform_env["PINTEREST_BUCKET"], Key=lake.report.removeprefix(lake.root + "/"))
     assert "<svg" in page["Body"].read().decode("utf-8")
+
+
+def _run_lineage(runs, platform_env):
+    """The lineage graph of the two runs: the OpenLineage events Airflow and Spark wrote since they began."""
+    return lineage_graph(read_events(Path(platform_env["PINTEREST_LINEAGE_DIR"]), since=runs[4]))
+
+
+def test_the_runs_lineage_connects_each_topic_to_bronze_silver_and_gold(runs, platform_env):
+    graph, settings = _run_lineage(runs, platform_env), Settings()
+    lake, _ = _lake()
+    kafka = settings.kafka_bootstrap.split(",")[0]
+    for table in TABLES:
+        path = (f"kafka://{kafka}/{settings.topic(table)}", lake.bronze_dir(table), lake.silver(table))
+        assert graph.connects(*path, lake.gold("category_by_country")), (table, sorted(graph.nodes))
+    assert graph.states[job_id("pinterest", "pinterest_pipeline.batch.clean")] == "COMPLETE"
+
+
+def test_the_spark_jobs_report_their_writes_under_their_task(runs, platform_env):
+    graph = _run_lineage(runs, platform_env)
+    lake, _ = _lake()
+    clean = job_id("pinterest", "pinterest_pipeline.batch.clean")
+    # The listener's application run is the task's child; each of its SQL executions is the application's.
+    under_clean = [job for job in graph.parents if clean in graph.ancestors(job)]
+    written = {target for job in under_clean for source, target in graph.edges if source == job}
+    assert lake.silver("pin") in written, (under_clean, sorted(written))
