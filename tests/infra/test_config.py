@@ -73,6 +73,23 @@ def test_an_existing_vpc_needs_exactly_two_subnets_and_their_zones():
     assert "network.availability_zones: with vpc_id" in problems
 
 
+def test_a_source_database_security_group_needs_the_vpc_it_is_in():
+    raw = {
+        "account": "123456789012",
+        "region": "us-east-1",
+        "prefix": "pinterest",
+        "connector": {"plugin_zip": __file__.replace(".py", ".zip")},
+        "databricks": {"host": "https://dbc-1.cloud.databricks.com", "git_url": "https://github.com/o/r"},
+        "network": {"source_database_security_group_id": "db-group", "source_database_port": 70000},
+    }
+    with pytest.raises(ConfigError) as caught:
+        config_module.parse(raw)
+    problems = "\n".join(caught.value.problems)
+    assert "network.source_database_security_group_id: only with network.vpc_id" in problems
+    assert "network.source_database_security_group_id: must be a security group id (sg-...)" in problems
+    assert "network.source_database_port: must be a TCP port (1-65535), got 70000" in problems
+
+
 def test_a_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(ConfigError, match=r"copy infra/aws\.example\.toml"):
         config_module.load(tmp_path / "aws.toml")
