@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: ## Install what is missing (venv, jars, connector, kinesis-mock, Spark jars); cached and idempotent
+setup: ## Install what is missing (venv, jars, connector, kinesalite, PostgreSQL, Spark jars); cached and idempotent
 	@scripts/setup.sh
 
 up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, Airflow); harmless twice

@@ -29,6 +29,7 @@ BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 MWAA_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$")
 MWAA_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
@@ -67,6 +68,9 @@ class Network:
     vpc_id: str | None = None
     private_subnet_ids: tuple[str, ...] = ()
     availability_zones: tuple[str, ...] = ()
+    # An RDS source database in that VPC: its security group admits the platform's on the database port.
+    source_database_security_group_id: str | None = None
+    source_database_port: int = 3306
 
     @property
     def existing(self) -> bool:
@@ -367,6 +371,21 @@ def _section(name: str, cls: type, raw: Any, problems: list[str]) -> Any:
 
 
 def _check_network(network: Network, problems: list[str]) -> None:
+    if not 1 <= network.source_database_port <= 65535:
+        problems.append(
+            f"network.source_database_port: must be a TCP port (1-65535), got {network.source_database_port}"
+        )
+    if network.source_database_security_group_id is not None:
+        if not network.existing:
+            problems.append(
+                "network.source_database_security_group_id: only with network.vpc_id (the database's VPC); "
+                "a database outside it is reached through the NAT egress by its address"
+            )
+        if not SECURITY_GROUP_ID.match(network.source_database_security_group_id):
+            problems.append(
+                "network.source_database_security_group_id: must be a security group id (sg-...), "
+                f"got {network.source_database_security_group_id!r}"
+            )
     if network.existing:
         if not VPC_ID.match(network.vpc_id or ""):
             problems.append(f"network.vpc_id: must be a VPC id (vpc-...), got {network.vpc_id!r}")

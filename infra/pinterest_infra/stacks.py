@@ -163,6 +163,18 @@ class NetworkStack(Stack):
         self.security_group.add_ingress_rule(
             self.security_group, ec2.Port.all_traffic(), "members of the platform reach each other (MWAA's rule)"
         )
+        if net.source_database_security_group_id:
+            # The RDS source's group is the user's: one ingress rule is added (and removed with the stack).
+            ec2.CfnSecurityGroupIngress(
+                self,
+                "SourceDatabaseFromPlatform",
+                group_id=net.source_database_security_group_id,
+                source_security_group_id=self.security_group.security_group_id,
+                ip_protocol="tcp",
+                from_port=net.source_database_port,
+                to_port=net.source_database_port,
+                description="MWAA's posting tasks read the source database",
+            )
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
         for index, subnet in enumerate(self.private_subnets):
             CfnOutput(self, f"PrivateSubnet{'AB'[index]}", value=subnet.subnet_id)

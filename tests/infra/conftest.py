@@ -55,10 +55,9 @@ def config_path(tmp_path_factory) -> Path:
     return write_config(tmp_path_factory.mktemp("config"))
 
 
-@pytest.fixture(scope="session")
-def assembly(tmp_path_factory, config_path) -> Path:
+def synthesize(config_path: Path, out: Path) -> Path:
+    """The CDK app's cloud assembly for ``config_path`` in ``out`` (as `cdk synth` runs it)."""
     python = infra_tool("python")
-    out = tmp_path_factory.mktemp("cdk") / "cdk.out"
     env = {
         **os.environ,
         "CDK_OUTDIR": str(out),
@@ -71,6 +70,11 @@ def assembly(tmp_path_factory, config_path) -> Path:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory, config_path) -> Path:
+    return synthesize(config_path, tmp_path_factory.mktemp("cdk") / "cdk.out")
 
 
 @pytest.fixture(scope="session")

@@ -57,20 +57,34 @@ def test_every_problem_is_reported_at_once_and_unknown_fields_are_problems(tmp_p
     assert "account:" in text and "region:" in text and "extra: unknown field" in text
 
 
-def test_an_existing_vpc_needs_exactly_two_subnets_and_their_zones():
+def _network_problems(network: dict) -> str:
+    """The problems ``parse`` reports for a minimal valid config with this ``[network]`` table."""
     raw = {
         "account": "123456789012",
         "region": "us-east-1",
         "prefix": "pinterest",
         "connector": {"plugin_zip": __file__.replace(".py", ".zip")},
         "databricks": {"host": "https://dbc-1.cloud.databricks.com", "git_url": "https://github.com/o/r"},
-        "network": {"vpc_id": "vpc-0123456789abcdef0", "private_subnet_ids": ["subnet-0123456789abcdef0"]},
+        "network": network,
     }
     with pytest.raises(ConfigError) as caught:
         config_module.parse(raw)
-    problems = "\n".join(caught.value.problems)
+    return "\n".join(caught.value.problems)
+
+
+def test_an_existing_vpc_needs_exactly_two_subnets_and_their_zones():
+    problems = _network_problems(
+        {"vpc_id": "vpc-0123456789abcdef0", "private_subnet_ids": ["subnet-0123456789abcdef0"]}
+    )
     assert "network.private_subnet_ids: with vpc_id, exactly two" in problems
     assert "network.availability_zones: with vpc_id" in problems
+
+
+def test_a_source_database_security_group_needs_the_vpc_it_is_in():
+    problems = _network_problems({"source_database_security_group_id": "db-group", "source_database_port": 70000})
+    assert "network.source_database_security_group_id: only with network.vpc_id" in problems
+    assert "network.source_database_security_group_id: must be a security group id (sg-...)" in problems
+    assert "network.source_database_port: must be a TCP port (1-65535), got 70000" in problems
 
 
 def test_a_missing_file_says_how_to_make_it(tmp_path):

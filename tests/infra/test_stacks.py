@@ -13,7 +13,7 @@ import re
 from pinterest_infra import config as config_module
 from pinterest_infra import deploy, policies
 
-from .conftest import EXAMPLE_VERSIONS
+from .conftest import EXAMPLE_VERSIONS, STACKS, synthesize, write_config
 
 
 def resources(template: dict, kind: str) -> dict[str, dict]:
@@ -53,6 +53,32 @@ def test_mwaa_gets_exactly_the_two_private_subnets(templates):
     imports = [s["Fn::ImportValue"] for s in network["SubnetIds"]]
     assert len(imports) == 2 and len(set(imports)) == 2
     assert all(name.startswith("pinterest-network:") and "privateSubnet" in name for name in imports), imports
+
+
+def test_an_existing_vpc_is_used_as_given_and_its_source_database_admits_the_platform(tmp_path):
+    path = write_config(tmp_path)
+    existing = (
+        '[network]\nvpc_id = "vpc-0123456789abcdef0"\n'
+        'private_subnet_ids = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]\n'
+        'availability_zones = ["us-east-1a", "us-east-1b"]\n'
+        'source_database_security_group_id = "sg-0123456789abcdef0"\n'
+    )
+    path.write_text(path.read_text().replace("[network]\n", existing, 1))
+    assembly = synthesize(path, tmp_path / "cdk.out")
+    network = json.loads((assembly / f"{STACKS['network']}.template.json").read_text())
+    assert not resources(network, "AWS::EC2::VPC") and not resources(network, "AWS::EC2::Subnet")
+    (rule,) = [
+        r["Properties"]
+        for r in resources(network, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == "sg-0123456789abcdef0"
+    ]
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 3306, 3306)
+    assert rule["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("Platform")
+    outputs = {k: v["Value"] for k, v in network["Outputs"].items()}
+    assert [outputs["PrivateSubnetA"], outputs["PrivateSubnetB"]] == [
+        "subnet-0123456789abcdef0",
+        "subnet-0fedcba9876543210",
+    ]
 
 
 def test_msk_uses_iam_and_tls_only(templates):

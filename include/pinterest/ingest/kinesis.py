@@ -48,7 +48,7 @@ class KinesisBackend(Protocol):
 
 
 class BotoKinesis:
-    """Kinesis Data Streams (or kinesis-mock locally) via boto3; credentials come from the environment."""
+    """Kinesis Data Streams (or kinesalite locally) via boto3; credentials come from the environment."""
 
     def __init__(self, region: str, endpoint_url: str | None) -> None:
         config = Config(
