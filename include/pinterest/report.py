@@ -110,6 +110,11 @@ def _esc(value: object) -> str:
     return html.escape(str(value))
 
 
+def _fit(text: str, width: int) -> str:
+    """At most ``width`` characters, cut with an ellipsis (the full text stays in the folded table)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def bar_chart(bars: Sequence[Bar], label: str, notes: Mapping[str, str] | None = None, grouped: str = "") -> str:
     """Horizontal bars, largest first in the order given; the first is highlighted, a ``grouped`` bar greyed.
     ``notes`` adds a word after a bar's value (e.g. the category a country's count is of)."""
@@ -123,9 +128,10 @@ def bar_chart(bars: Sequence[Bar], label: str, notes: Mapping[str, str] | None =
         y = 3 + i * row
         length = max(2.0, plot * value / top)
         fill = _REST if name == grouped else (_ACCENT if i == 0 else _MUTED)
-        note = f" {notes[name]}" if name in notes else ""
+        note = f" {_fit(notes[name], 18)}" if name in notes else ""
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{_esc(name)}</text>'
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end"><title>{_esc(name)}</title>{_esc(_fit(name, 27))}'
+            "</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 6}" rx="2" fill="{fill}"/>'
             f'<text x="{label_w + length + 5:.1f}" y="{y + 15}">{_esc(compact(value) + note)}</text>'
         )
