@@ -126,3 +126,15 @@ def test_the_page_is_self_contained_with_nine_answers_and_escaped_text():
     assert "<script" not in page and not re.search(r"(?:src|href)=\"https?://", page)
     with_summary = report.render_report(gold, _summary())
     assert "This run" in with_summary and "All 100 accepted batch posts" in with_summary
+
+
+def test_read_gold_reads_the_tables_present_as_rows(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from include.pinterest.lake import Lake
+
+    lake = Lake(root=str(tmp_path), topic_prefix="test")
+    rows = [{"age_group": "18-24", "median_follower_count": 1500.0}]
+    write_deltalake(lake.gold("median_followers_by_age_group"), pa.Table.from_pylist(rows))
+    assert report.read_gold(lake, None) == {"median_followers_by_age_group": rows}

@@ -29,12 +29,12 @@ import importlib, json, sys
 from airflow import plugins_manager
 importlib.import_module("pinterest_provider.plugins.pipeline_page")
 light = "airflow.api_fastapi.core_api.security" not in sys.modules and "fastapi" not in sys.modules
-plugins, errors = plugins_manager._get_plugins()
-page = next(p for p in plugins if p.name == "pinterest_pipeline_page")
-from airflow.api_fastapi.core_api.datamodels.plugins import ExternalViewResponse
-views = [ExternalViewResponse.model_validate(v).model_dump() for v in page.external_views]
+plugins_manager.ensure_plugins_loaded()
+info = next(p for p in plugins_manager.get_plugin_info() if p["name"] == "pinterest_pipeline_page")
+from airflow.api_fastapi.core_api.datamodels.plugins import PluginResponse
+views = PluginResponse.model_validate(info).model_dump()["external_views"]
 apps, _ = plugins_manager.get_fastapi_plugins()
-print(json.dumps({"errors": errors, "light": light, "views": views,
+print(json.dumps({"errors": plugins_manager.get_import_errors(), "light": light, "views": views,
                   "apps": [(a["url_prefix"], type(a["app"]).__name__) for a in apps]}))
 """
     env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS), "AIRFLOW__CORE__LAZY_LOAD_PROVIDERS": "True"}
