@@ -176,6 +176,8 @@ def grouped_columns(groups: Sequence[str], series: Sequence[str], values: Mappin
                 f'<rect x="{x:.1f}" y="{base - tall:.1f}" width="{column - 2:.1f}" height="{tall:.1f}" '
                 f'fill="{_SERIES[s % len(_SERIES)]}"><title>{_esc(f"{group} {name}: {compact(values[group, name])}")}'
                 "</title></rect>"
+                f'<text x="{x + (column - 2) / 2:.1f}" y="{base - tall - 3:.1f}" text-anchor="middle" font-size="10">'
+                f"{_esc(compact(values[group, name]))}</text>"
             )
         parts.append(f'<text x="{g * step + step / 2:.1f}" y="{base + 15}" text-anchor="middle">{_esc(group)}</text>')
     for s, name in enumerate(series):
