@@ -31,6 +31,7 @@ STYLE = """
 .pin-report figure{margin:0;padding:12px 14px;border:1px solid #e3e3e3;border-radius:8px;background:#fff}
 .pin-report figcaption{font-weight:600;margin-bottom:2px}
 .pin-report .takeaway{margin:0 0 8px;color:#444}
+.pin-report .note{margin:0 0 10px;color:#666}
 .pin-report svg{width:100%;height:auto;font-size:12px}
 .pin-report table{border-collapse:collapse;margin:.4em 0 1em;font-size:.92em}
 .pin-report td,.pin-report th{border:1px solid #ddd;padding:2px 8px;text-align:left}
@@ -484,13 +485,17 @@ def render_answer(answer: Answer) -> str:
     )
 
 
-def render_fragment(gold: Mapping[str, Rows] | None, summary: Mapping[str, Any] | None = None) -> str:
-    """The report as one ``<div>`` with its own style: for a page of its own, the UI page or ``displayHTML``."""
+def render_fragment(
+    gold: Mapping[str, Rows] | None, summary: Mapping[str, Any] | None = None, answers_note: str = ""
+) -> str:
+    """The report as one ``<div>`` with its own style: for a page of its own, the UI page or ``displayHTML``.
+    ``answers_note`` says under the answers' heading where they come from (the UI page: not from the run shown)."""
     parts = [f'<div class="pin-report"><style>{STYLE}</style>']
     if summary:
         parts.append(render_reconciliation(summary))
     if gold:
-        parts.append('<h2>The nine answers</h2><div class="answers">')
+        note = f'<p class="note">{_esc(answers_note)}</p>' if answers_note else ""
+        parts.append(f'<h2>The nine answers</h2>{note}<div class="answers">')
         parts.extend(render_answer(answer) for answer in answers(gold))
         parts.append("</div>")
     else:
@@ -504,6 +509,7 @@ def render_report(
     generated_at: datetime | None = None,
     title: str = "Pinterest post analytics",
     header: str = "",
+    answers_note: str = "",
 ) -> str:
     """A whole self-contained HTML document: ``header`` (trusted HTML, e.g. the UI's run picker) above the report."""
     generated_at = generated_at or datetime.now(UTC)
@@ -512,5 +518,5 @@ def render_report(
         f'<body style="margin:1.5em;background:#fafafa"><h1 style="font-family:system-ui,sans-serif">{_esc(title)}</h1>'
         f'{header}<p style="font-family:system-ui,sans-serif;color:#666">Generated {generated_at:%Y-%m-%d %H:%M:%S} UTC '
         "from the gold tables.</p>"
-        f"{render_fragment(gold, summary)}</body></html>"
+        f"{render_fragment(gold, summary, answers_note)}</body></html>"
     )

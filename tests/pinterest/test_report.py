@@ -126,6 +126,8 @@ def test_the_page_is_self_contained_with_nine_answers_and_escaped_text():
     assert "<script" not in page and not re.search(r"(?:src|href)=\"https?://", page)
     with_summary = report.render_report(gold, _summary())
     assert "This run" in with_summary and "All 100 accepted batch posts" in with_summary
+    noted = report.render_report(gold, answers_note="not per run <i>")
+    assert '<h2>The nine answers</h2><p class="note">not per run &lt;i&gt;</p>' in noted
 
 
 def test_read_gold_reads_the_tables_present_as_rows(tmp_path):

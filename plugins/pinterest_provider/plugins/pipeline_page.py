@@ -22,6 +22,10 @@ DAG_ID = "pinterest_pipeline"
 SUMMARY_TASK_ID = "verification.publish_summary"
 URL_PREFIX = "/pinterest"
 RECENT_RUNS = 25
+GOLD_NOTE = (
+    "The gold tables as they are now: the latest written, by whichever run's batch finished last. Each batch "
+    "rewrites them whole, so they are not kept per run; the reconciliation above is the chosen run's own."
+)
 
 
 def create_app():
@@ -153,7 +157,9 @@ def render_page(view: dict[str, Any], gold: dict[str, list[dict]] | str) -> str:
     if isinstance(gold, str):
         status += f'<p style="font-family:system-ui,sans-serif;color:#b00020">{escape(gold)}</p>'
         gold = {}
-    return render_report(gold, view["summary"], title="Pinterest pipeline", header=picker + status)
+    return render_report(
+        gold, view["summary"], title="Pinterest pipeline", header=picker + status, answers_note=GOLD_NOTE
+    )
 
 
 class PipelinePagePlugin(AirflowPlugin):
