@@ -61,6 +61,17 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
     echo "error: PostgreSQL's server is missing: install Debian's 'postgresql' package (apt-get install postgresql)" >&2; exit 2
   fi
 fi
+# Chromium for the browser test of the Airflow UI page, from Debian's packages (Playwright drives it; its own
+# browser downloads are not used). Optional: where it cannot be installed, the browser test skips and says why.
+install_chromium() { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    rm -f .cache/stamps/chromium
+    (step chromium scripts/setup.sh -- install_chromium) || echo "setup: chromium not installed: the browser test will skip"
+  else
+    echo "setup: chromium missing (install Debian's 'chromium' package as root): the browser test will skip"
+  fi
+fi
 step spark-jars include/pinterest/spark/session.py -- .venv/bin/python -m include.pinterest.spark.session --prefetch
 
 # --- AWS side (infra/): tools venv, CDK CLI, the ingest function's layer, MWAA's own Python 3.12 environment.

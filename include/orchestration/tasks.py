@@ -79,11 +79,13 @@ def stream_tables_caught_up(posted: dict | None) -> PokeReturnValue:
 
 @task(trigger_rule="none_failed")
 def reconcile(posted: dict | None, streamed: dict | None, offsets: dict | None) -> dict[str, Any]:
-    """Every post the API accepted this run is in Kafka, in bronze, in silver and in the stream tables."""
+    """Every post the API accepted this run is in Kafka, in bronze, in silver and in the stream tables; with the
+    streaming job's last reported lag behind each stream's tip (its status files: local only, None on AWS)."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.providers.apache.kafka.hooks.consume import KafkaConsumerHook
 
     from include.pinterest.lake import Lake
+    from include.pinterest.streaming.status import read_status
     from include.pinterest.verification import (
         bronze_inds_since,
         delta_inds,
@@ -118,6 +120,7 @@ def reconcile(posted: dict | None, streamed: dict | None, offsets: dict | None) 
         silver={t: delta_inds(uri, options) for t, uri in lake.silver_tables.items()},
         stream_tables={t: delta_inds(uri, options) for t, uri in lake.stream_tables.items()},
         api={"batch": posted or {}, "stream": streamed or {}},
+        stream_lag_ms={t: (status or {}).get("millis_behind_latest") for t, status in read_status().items()},
     )
 
 

@@ -29,3 +29,11 @@ def notebook_parameters(description: str, notebook_globals: dict[str, Any], **de
     if missing:
         raise ValueError(f"widgets {', '.join(missing)} must be set (the job's base_parameters)")
     return values
+
+
+def show_html(page: str, notebook_globals: dict[str, Any]) -> None:
+    """Show ``page`` under the notebook cell with Databricks' ``displayHTML``; locally there is no cell to show it
+    in (the page is the report file), so nothing happens."""
+    display_html = notebook_globals.get("displayHTML")
+    if display_html is not None:
+        display_html(page)

@@ -175,9 +175,11 @@ def run_summary(
     silver: dict[str, set[int]],
     stream_tables: dict[str, set[int]],
     api: dict[str, dict[str, Any]],
+    stream_lag_ms: dict[str, int | None] | None = None,
 ) -> dict[str, Any]:
     """The run's reconciliation: batch posts through Kafka, bronze and silver; stream posts in the stream
-    tables; the emulator's figures per mode. Raises :class:`ReconciliationError` naming what is missing."""
+    tables with how far each stream's reader was behind its tip (``stream_lag_ms``, None where unknown); the
+    emulator's figures per mode. Raises :class:`ReconciliationError` naming what is missing."""
     stages = (
         [StageCount(f"kafka.{t}", inds) for t, inds in kafka.items()]
         + [StageCount(f"bronze.{t}", inds) for t, inds in bronze.items()]
@@ -187,6 +189,7 @@ def run_summary(
     summary["stream"] = reconcile(
         stream_accepted, [StageCount(f"stream.{t}", inds) for t, inds in stream_tables.items()]
     )
+    summary["stream"]["millis_behind_latest"] = dict(stream_lag_ms or {})
     summary["api"] = {mode: {k: posted.get(k) for k in API_SUMMARY_KEYS} for mode, posted in api.items() if posted}
     return summary
 

@@ -183,6 +183,14 @@ CHILD = textwrap.dedent(
                     for member in vars(cls).values():
                         visit(member)
 
+    # The plugins as MWAA's components load them, and the apps its API server mounts (the pipeline page).
+    from airflow import plugins_manager
+    plugins_manager.ensure_plugins_loaded()
+    report["plugin_errors"] = {os.path.relpath(k, plugins): v[-1500:]
+                               for k, v in plugins_manager.get_import_errors().items()}
+    report["plugin_apps"] = [app["url_prefix"] for app in plugins_manager.get_fastapi_plugins()[0]]
+    load("include.pinterest.report")  # what the page imports when it renders
+
     try:
         from sqlalchemy.engine import make_url
         make_url(os.environ["SOURCE_URL_SCHEME"] + "://user@localhost/pinterest").get_dialect().import_dbapi()
@@ -236,6 +244,9 @@ def findings(report: dict) -> list[str]:
         for name, error in report["runtime_modules"].items()
         if error
     ]
+    problems += [f"plugin import error in {path}: {error}" for path, error in report.get("plugin_errors", {}).items()]
+    if "/pinterest" not in report.get("plugin_apps", []):
+        problems.append("the pipeline page's app (/pinterest) is not among the API server's plugin apps")
     if report["driver"]:
         problems.append(f"no DBAPI driver for the source URL scheme {SOURCE_URL_SCHEME}: {report['driver']}")
     return problems

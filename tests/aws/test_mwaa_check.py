@@ -26,6 +26,7 @@ def test_the_dag_parses_on_the_aws_profile_in_mwaas_environment(report):
 
 def test_every_aws_task_import_and_the_source_driver_load(report):
     assert "include.pinterest.emulator" in report["runtime_modules"], "the posting tasks' import was followed"
+    assert report["plugin_apps"] == ["/pinterest"], "the pipeline page is mounted"
     assert mwaa_check.findings(report) == []
 
 
@@ -51,9 +52,11 @@ def test_findings_name_what_would_break():
         "dag_ids": [],
         "runtime_modules": {"include.pinterest.emulator": "ModuleNotFoundError: No module named 'tqdm'"},
         "driver": "ModuleNotFoundError: No module named 'pymysql'",
+        "plugin_errors": {"pinterest_provider/plugins/pipeline_page.py": "No module named 'fastapi'"},
+        "plugin_apps": [],
     }
     text = "\n".join(mwaa_check.findings(report))
-    for expected in ("PINTEREST_PROFILE=aws", "pinterest_pipeline.py", "no DAG parsed", "tqdm", "pymysql"):
+    for expected in ("PINTEREST_PROFILE=aws", "pinterest_pipeline.py", "no DAG parsed", "tqdm", "pymysql", "fastapi"):
         assert expected in text
 
 

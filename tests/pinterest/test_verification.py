@@ -1,10 +1,13 @@
-"""The reconciliation's own logic: which bronze objects can hold a run's records, and which Kafka records are posts."""
+"""The reconciliation's own logic: which bronze objects can hold a run's records, which Kafka records are posts, and
+the run summary's shape (as the pipeline page reads it)."""
 
 from __future__ import annotations
 
 import json
 
-from include.pinterest.verification import bronze_keys_from, kafka_inds
+import pytest
+
+from include.pinterest.verification import ReconciliationError, bronze_keys_from, kafka_inds, run_summary
 
 
 def _key(partition: int, offset: int) -> str:
@@ -65,3 +68,30 @@ def test_kafka_records_that_are_not_posts_are_skipped_not_fatal():
         json.dumps({"ind": 9}).encode(),
     ]
     assert kafka_inds(_Consumer(values), "pinterest.pin", {0: 0}) == {7, 9}
+
+
+def _summary(stream_tables: dict[str, set[int]], **extra):
+    everywhere = {t: {1, 2} for t in ("pin", "geo", "user")}
+    return run_summary(
+        accepted={1, 2},
+        stream_accepted={7},
+        kafka=everywhere,
+        bronze=everywhere,
+        silver=everywhere,
+        stream_tables=stream_tables,
+        api={"batch": {"sent": 2, "accepted": 2, "extra": "dropped"}, "stream": {}},
+        **extra,
+    )
+
+
+def test_the_summary_carries_stages_stream_rows_lag_and_api_figures():
+    summary = _summary({t: {5, 6, 7} for t in ("pin", "geo", "user")}, stream_lag_ms={"pin": 0, "geo": None})
+    assert summary["stages"]["bronze.geo"] == {"posts": 2, "missing_accepted_posts": 0}
+    assert summary["stream"]["stages"]["stream.user"] == {"posts": 3, "missing_accepted_posts": 0}
+    assert summary["stream"]["millis_behind_latest"] == {"pin": 0, "geo": None}
+    assert set(summary["api"]) == {"batch"} and "extra" not in summary["api"]["batch"]
+
+
+def test_a_stream_table_missing_a_post_fails_naming_it():
+    with pytest.raises(ReconciliationError, match=r"stream\.geo: 1 of 1 accepted posts missing"):
+        _summary({"pin": {7}, "geo": set(), "user": {7}})

@@ -6,12 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 
-from include.pinterest.lake import Lake
+from include.pinterest.lake import GOLD_TABLES, Lake
 from include.pinterest.notebook import notebook_parameters
+from include.pinterest.report import render_report
 from include.pinterest.settings import TABLES
 from include.pinterest.spark.analyses import all_analyses
 from include.pinterest.spark.quality import RuleResult, check_quality
-from include.pinterest.spark.report import write_report
 from include.pinterest.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from include.pinterest.spark.session import build_spark
 from include.pinterest.spark.silver import BronzeRun, bronze_to_silver, ensure_delta_table
@@ -57,6 +57,29 @@ def run_analyse(spark: SparkSession, lake: Lake) -> tuple[list[RuleResult], dict
     return results, {name: spark.read.format("delta").load(lake.gold(name)) for name in gold}
 
 
-def run_report(spark: SparkSession, lake: Lake) -> str:
-    """Write the HTML report of the gold tables and return its URI."""
-    return write_report(spark, lake)
+def read_gold(spark: SparkSession, lake: Lake) -> dict[str, list[dict]]:
+    """Every gold table as rows (they are small: one row per country, year or group)."""
+    return {
+        name: [row.asDict() for row in spark.read.format("delta").load(lake.gold(name)).collect()]
+        for name in GOLD_TABLES
+    }
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """Write one object through Hadoop's file system, so file://, s3a:// and dbfs: all work."""
+    jvm = spark._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def run_report(spark: SparkSession, lake: Lake) -> tuple[str, str]:
+    """Render the gold tables (``include.pinterest.report``) to ``<root>/gold/report.html``; returns its URI and
+    the page, which the notebook also shows on Databricks."""
+    page = render_report(read_gold(spark, lake))
+    write_text(spark, lake.report, page)
+    return lake.report, page

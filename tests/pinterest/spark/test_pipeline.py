@@ -147,11 +147,12 @@ def test_report_is_self_contained_html(pipeline, spark):
     lake = pipeline["lake"]
     if not Path(lake.gold("category_by_country").removeprefix("file://")).exists():
         jobs.run_analyse(spark, lake)
-    uri = jobs.run_report(spark, lake)
+    uri, shown = jobs.run_report(spark, lake)
     page = Path(uri.removeprefix("file://")).read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert page == shown and page.startswith("<!DOCTYPE html>")
+    assert page.count("<figure>") == 9 and page.count("<svg") == 9
     assert "<script" not in page and "cdn" not in page.lower()
-    assert "Median follower count by joining year" in page and "Most popular category by country" in page
+    assert "Median follower count by joining year" in page and "Most popular category in each country" in page
 
 
 def test_unprocessed_bronze_fails_reconciliation_with_counts(spark, pipeline, tmp_path):
