@@ -91,8 +91,9 @@ def lineage_conf(app_name: str) -> dict[str, str]:
     return conf
 
 
-def local_conf(app_name: str) -> dict[str, str]:
-    """Configuration of a local session: Delta, S3A, lineage, UTC, small memory and shuffle footprint."""
+def local_conf(app_name: str, lineage: bool = True) -> dict[str, str]:
+    """Configuration of a local session: Delta, S3A, lineage (unless ``lineage`` is off), UTC, small memory and
+    shuffle footprint."""
     conf = {
         "spark.jars.packages": ",".join(PACKAGES),
         "spark.jars.excludes": ",".join(EXCLUDED_PACKAGES),
@@ -110,11 +111,12 @@ def local_conf(app_name: str) -> dict[str, str]:
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     }
     conf.update(s3a_conf(os.environ.get("S3_ENDPOINT_URL")))
-    conf.update(lineage_conf(app_name))
+    if lineage:
+        conf.update(lineage_conf(app_name))
     return conf
 
 
-def build_spark(app_name: str, extra_conf: dict | None = None) -> SparkSession:
+def build_spark(app_name: str, extra_conf: dict | None = None, lineage: bool = True) -> SparkSession:
     """The session for a job: Databricks' own, or a local one configured by ``local_conf`` plus ``extra_conf``."""
     if on_databricks():
         return SparkSession.builder.getOrCreate()
@@ -122,7 +124,7 @@ def build_spark(app_name: str, extra_conf: dict | None = None) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name).master(os.environ.get("SPARK_MASTER", "local[2]"))
-    for key, value in {**local_conf(app_name), **(extra_conf or {})}.items():
+    for key, value in {**local_conf(app_name, lineage), **(extra_conf or {})}.items():
         builder = builder.config(key, str(value))
     spark = builder.getOrCreate()
     _check_delta_loaded(spark)

@@ -248,6 +248,10 @@ def build_session() -> SparkSession:
             # Idle triggers report every 2 s (default 10 s), so status files show "caught up" promptly.
             "spark.sql.streaming.noDataProgressEventInterval": "2000ms",
         },
+        # No Spark listener: it would write events for every micro-batch of every query (several a second) to
+        # files that are never rotated, and spend the batches' CPU on it. The stream tables' lineage is what the
+        # task that starts the job declares (its inlets and outlets).
+        lineage=False,
     )
     if not on_databricks():
         register_local_source(spark)

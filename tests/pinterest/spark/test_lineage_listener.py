@@ -48,3 +48,12 @@ def test_a_delta_write_is_reported_with_its_output_and_parent(tmp_path):
     assert ("file", str(table)) in outputs, outputs
     parents = {e["run"]["facets"].get("parent", {}).get("run", {}).get("runId") for e in completed}
     assert parent_run in parents
+
+
+def test_the_streaming_job_has_no_listener(monkeypatch, tmp_path):
+    """Its micro-batches (several a second) would each write events to files that are never rotated."""
+    from include.pinterest.spark.session import local_conf
+
+    monkeypatch.setenv("PINTEREST_LINEAGE_DIR", str(tmp_path))
+    assert "OpenLineageSparkListener" in local_conf("batch-clean")["spark.extraListeners"]
+    assert "spark.extraListeners" not in local_conf("pinterest-streaming", lineage=False)
