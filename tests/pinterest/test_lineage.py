@@ -66,3 +66,47 @@ def test_events_before_since_and_events_without_a_run_are_left_out(tmp_path):
     events = read_events(tmp_path, since=datetime(2026, 11, 20, tzinfo=UTC))
 
     assert [e["job"]["name"] for e in events] == ["new"]
+
+
+GOLD = {"namespace": "s3://lake", "name": "gold/category_by_country"}
+
+
+def test_the_task_level_drawing_shows_the_tasks_in_pipeline_order(tmp_path):
+    from include.pinterest.lineage import layers, render_lineage, task_level
+
+    _write(tmp_path, "airflow-1.json", _event("dag.connector", "2026-11-20T10:00:00Z", [TOPIC], [BRONZE]))
+    _write(tmp_path, "airflow-2.json", _event("dag.clean", "2026-11-20T10:02:00Z", [BRONZE, SILVER], [SILVER]))
+    _write(tmp_path, "airflow-3.json", _event("dag.analyse", "2026-11-20T10:03:00Z", [SILVER], [GOLD], "FAIL"))
+    _write(
+        tmp_path,
+        "spark-clean.jsonl",
+        _event(
+            "clean.scan",
+            "2026-11-20T10:01:30Z",
+            [BRONZE],
+            [{"namespace": "s3://lake", "name": "tmp/x"}],
+            parent="dag.clean",
+        ),
+    )
+    graph = task_level(lineage_graph(read_events(tmp_path)))
+    assert job_id("pinterest", "clean.scan") not in graph.nodes and dataset_id("s3://lake", "tmp/x") not in graph.nodes
+    level = layers(graph)
+    order = [dataset_id(**TOPIC), job_id("pinterest", "dag.connector"), dataset_id(**BRONZE)]
+    order += [
+        job_id("pinterest", "dag.clean"),
+        dataset_id(**SILVER),
+        job_id("pinterest", "dag.analyse"),
+        dataset_id(**GOLD),
+    ]
+    assert [level[n] for n in order] == sorted(level[n] for n in order)  # left to right, the silver loop ignored
+    assert level[dataset_id(**TOPIC)] < level[dataset_id(**GOLD)]
+    drawing = render_lineage(graph)
+    assert drawing.count('class="lineage-job"') == 3 and drawing.count('class="lineage-dataset"') == 4
+    assert drawing.count("<line ") == len(graph.edges)
+    assert "#c62828" in drawing  # the failed task is drawn in the failure colour
+
+
+def test_no_events_draw_a_sentence_not_an_empty_picture():
+    from include.pinterest.lineage import LineageGraph, render_lineage
+
+    assert render_lineage(LineageGraph()) == "<p>No lineage events for this run.</p>"

@@ -20,6 +20,7 @@ from tests.conftest import REPO
 PLUGINS = REPO / "plugins"
 PAGE = "/pinterest/"
 RUN_JSON = "/pinterest/api/run"
+LINEAGE = "/pinterest/lineage"
 
 
 def test_the_plugin_manager_registers_the_page_and_its_views():
@@ -104,7 +105,7 @@ def served(platform_env, platform_control):
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [PAGE, RUN_JSON])
+@pytest.mark.parametrize("path", [PAGE, RUN_JSON, LINEAGE, "/pinterest/api/lineage"])
 def test_anonymous_and_forged_requests_are_refused(served, path):
     base, _, _ = served
     assert httpx.get(base + path, timeout=60).status_code == 401
@@ -141,3 +142,31 @@ def test_a_logged_in_user_sees_the_runs_summary(served):
         assert f">{figure}" in text, figure
     assert "<script" not in text
     assert httpx.get(base + RUN_JSON, params={"run_id": "no-such-run"}, headers=bearer, timeout=60).status_code == 404
+    lineage = httpx.get(base + LINEAGE, params={"run_id": run_id}, headers=bearer, timeout=60)
+    assert lineage.status_code == 200 and f"Lineage of {run_id}" in lineage.text
+
+
+def test_a_runs_lineage_is_the_task_level_graph_of_the_events_written_while_it_ran(tmp_path, monkeypatch):
+    from pinterest_provider.plugins.pipeline_page import run_lineage
+
+    def event(job: str, time: str) -> str:
+        topic = {"namespace": "kafka://localhost:9092", "name": "pinterest.pin"}
+        return json.dumps(
+            {
+                "eventType": "COMPLETE",
+                "eventTime": time,
+                "job": {"namespace": "p", "name": job},
+                "run": {"runId": job, "facets": {}},
+                "inputs": [topic],
+                "outputs": [],
+            }
+        )
+
+    (tmp_path / "airflow-1.json").write_text(event("before", "2026-11-20T09:59:00Z"))
+    (tmp_path / "airflow-2.json").write_text(event("during", "2026-11-20T10:05:00Z"))
+    (tmp_path / "airflow-3.json").write_text(event("after", "2026-11-20T11:00:00Z"))
+    run = {"run_id": "r", "start_date": "2026-11-20T10:00:00+00:00", "end_date": "2026-11-20T10:30:00+00:00"}
+    monkeypatch.delenv("PINTEREST_LINEAGE_DIR", raising=False)
+    assert "configured transport" in run_lineage(run)
+    monkeypatch.setenv("PINTEREST_LINEAGE_DIR", str(tmp_path))
+    assert {n.name for n in run_lineage(run).nodes.values() if n.kind == "job"} == {"during"}

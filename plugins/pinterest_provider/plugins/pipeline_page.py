@@ -31,6 +31,7 @@ GOLD_NOTE = (
 def create_app():
     """The pipeline page's FastAPI app; each route requires read access to the DAG's runs and XComs."""
     from html import escape
+    from urllib.parse import quote
 
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.common.db.common import SessionDep
@@ -63,7 +64,49 @@ def create_app():
             return f"<p>This page describes {DAG_ID}; {escape(dag_id)} is another DAG.</p>"
         return render_page(chosen(session, run_id), gold_rows())
 
+    @app.get("/api/lineage")
+    def lineage_json(session: SessionDep, run_id: str | None = Query(None)) -> dict[str, Any]:
+        """The run's task-level lineage graph (nodes and edges) from the OpenLineage event files."""
+        graph = run_lineage(chosen(session, run_id)["run"])
+        return graph.as_dict() if not isinstance(graph, str) else {"unavailable": graph}
+
+    @app.get("/lineage", response_class=HTMLResponse)
+    def lineage_page(session: SessionDep, run_id: str | None = Query(None)) -> str:
+        """The run's lineage drawn: topics -> bronze -> silver -> gold, streams -> stream tables, and the tasks."""
+        from include.pinterest.lineage import render_lineage
+
+        run = chosen(session, run_id)["run"]
+        graph = run_lineage(run)
+        body = render_lineage(graph) if not isinstance(graph, str) else f"<p>{escape(graph)}</p>"
+        title = f"Lineage of {escape(run['run_id'])}" if run else f"{DAG_ID} has no runs yet"
+        back = f'<a href="./?run_id={escape(quote(run["run_id"], safe=""))}">The run\'s page</a>' if run else ""
+        return f'<div style="font-family:system-ui,sans-serif"><h2>{title}</h2><p>{back}</p>{body}</div>'
+
     return app
+
+
+def run_lineage(run: dict[str, Any] | None):
+    """The task-level lineage graph of ``run`` from the local OpenLineage file transport's events (those written
+    while it ran), or why there is none: on MWAA the events go to the configured transport, not to files here."""
+    import os
+    from datetime import datetime
+    from pathlib import Path
+
+    from include.pinterest.lineage import lineage_graph, read_events, task_level
+
+    folder = os.environ.get("PINTEREST_LINEAGE_DIR")
+    if not folder or not Path(folder).is_dir():
+        return "No local OpenLineage event files here: the events go to the configured transport ([openlineage])."
+    if run is None or not run["start_date"]:
+        return "The run has not started."
+    since = datetime.fromisoformat(run["start_date"])
+    until = datetime.fromisoformat(run["end_date"]) if run["end_date"] else None
+    events = [
+        e
+        for e in read_events(Path(folder), since=since)
+        if until is None or datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) <= until
+    ]
+    return task_level(lineage_graph(events))
 
 
 def _run_fields(run) -> dict[str, Any]:
@@ -132,6 +175,7 @@ def gold_rows() -> dict[str, list[dict]] | str:
 def render_page(view: dict[str, Any], gold: dict[str, list[dict]] | str) -> str:
     """The report page with the run picker above it."""
     from html import escape
+    from urllib.parse import quote
 
     from include.pinterest.report import render_report
 
@@ -150,7 +194,8 @@ def render_page(view: dict[str, Any], gold: dict[str, list[dict]] | str) -> str:
     else:
         status = (
             f'<p style="font-family:system-ui,sans-serif">Run <b>{escape(run["run_id"])}</b>: {escape(run["state"])}, '
-            f"started {escape(run['start_date'] or '—')}, ended {escape(run['end_date'] or '—')}."
+            f"started {escape(run['start_date'] or '—')}, ended {escape(run['end_date'] or '—')}. "
+            f'<a href="lineage?run_id={escape(quote(run["run_id"], safe=""))}">Its lineage</a>.'
             + ("" if view["summary"] else " No summary yet: `verification.publish_summary` has not run.")
             + "</p>"
         )
