@@ -462,15 +462,15 @@ def render_reconciliation(summary: Mapping[str, Any]) -> str:
         for name, stage in stream.get("stages", {}).items()
     )
     stream_table = (
-        "<table><caption>Stream tables: rows (every run's posts so far) and how many of this run's "
+        "<table><caption>Stream tables: rows (the whole table) and how many of this run's "
         f"{stream.get('accepted_posts', 0):,} accepted stream posts are missing</caption>"
         f"<thead><tr><th>table</th><th>rows</th><th>lag behind the stream (ms)</th></tr></thead><tbody>{stream_rows}"
         "</tbody></table>"
     )
     batch = _stage_matrix(
         summary.get("stages", {}),
-        f"Posts in each stage (every run's so far) and how many of this run's {summary.get('accepted_posts', 0):,} "
-        "accepted batch posts are missing",
+        "Posts in each stage (Kafka and bronze: written since this run began posting; silver: the whole table) and "
+        f"how many of this run's {summary.get('accepted_posts', 0):,} accepted batch posts are missing",
     )
     return (
         f'<h2>This run</h2><p class="takeaway">{_esc(reconciliation_takeaway(summary))}</p>'
