@@ -7,6 +7,7 @@ PINTEREST_KEEP_TEST_PLATFORM=1 (handy when iterating) or it was already running 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -93,3 +94,23 @@ def platform_env(platform_control, airflow_db):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def chromium_page():
+    """A headless Chromium tab driven by Playwright. The browser is Debian's ``chromium`` (``make setup`` installs
+    it as root), never Playwright's own download: the machines reach package registries only. Where either is
+    missing the test skips and says so."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("no chromium on PATH: install Debian's 'chromium' package (make setup does, as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()

@@ -34,6 +34,7 @@ STYLE = """
 .pin-report .note{margin:0 0 10px;color:#666}
 .pin-report svg{width:100%;height:auto;font-size:12px}
 .pin-report table{border-collapse:collapse;margin:.4em 0 1em;font-size:.92em}
+.pin-report caption{text-align:left;padding:2px 0;color:#444}
 .pin-report td,.pin-report th{border:1px solid #ddd;padding:2px 8px;text-align:left}
 .pin-report td.n{text-align:right;font-variant-numeric:tabular-nums}
 .pin-report th{background:#f6f6f6}
@@ -121,20 +122,21 @@ def bar_chart(bars: Sequence[Bar], label: str, notes: Mapping[str, str] | None =
     ``notes`` adds a word after a bar's value (e.g. the category a country's count is of)."""
     notes = notes or {}
     width, label_w, row = 560, 190, 22
-    plot = width - label_w - 120
+    values = [compact(value) + (f" {_fit(notes[name], 18)}" if name in notes else "") for name, value in bars]
+    # The longest value text must fit right of the longest bar (about 7 px a character at the chart's 12 px).
+    plot = width - label_w - 10 - 7 * max(map(len, values), default=0)
     top = max((value for _, value in bars), default=0) or 1
     height = row * len(bars) + 6
     parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(label)}">']
-    for i, (name, value) in enumerate(bars):
+    for i, ((name, value), shown) in enumerate(zip(bars, values, strict=True)):
         y = 3 + i * row
         length = max(2.0, plot * value / top)
         fill = _REST if name == grouped else (_ACCENT if i == 0 else _MUTED)
-        note = f" {_fit(notes[name], 18)}" if name in notes else ""
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end"><title>{_esc(name)}</title>{_esc(_fit(name, 27))}'
             "</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 6}" rx="2" fill="{fill}"/>'
-            f'<text x="{label_w + length + 5:.1f}" y="{y + 15}">{_esc(compact(value) + note)}</text>'
+            f'<text x="{label_w + length + 5:.1f}" y="{y + 15}">{_esc(shown)}</text>'
         )
     return "".join(parts) + "</svg>"
 
@@ -446,7 +448,8 @@ def render_reconciliation(summary: Mapping[str, Any]) -> str:
         for key, label, fmt in API_FIGURES
     )
     api_table = (
-        "<table><caption>Ingestion API (emulator)</caption><thead><tr><th></th>"
+        "<table><caption>Ingestion API (emulator): events, not posts (the emulator samples posts with replacement, "
+        "so one can be sent twice)</caption><thead><tr><th></th>"
         + "".join(f"<th>{_esc(m)}</th>" for m in modes)
         + f"</tr></thead><tbody>{api_rows}</tbody></table>"
         if modes
@@ -459,14 +462,15 @@ def render_reconciliation(summary: Mapping[str, Any]) -> str:
         for name, stage in stream.get("stages", {}).items()
     )
     stream_table = (
-        "<table><caption>Stream tables: rows (posts) and what is missing of this run's "
-        f"{stream.get('accepted_posts', 0):,} accepted stream posts</caption>"
+        "<table><caption>Stream tables: rows (the whole table) and how many of this run's "
+        f"{stream.get('accepted_posts', 0):,} accepted stream posts are missing</caption>"
         f"<thead><tr><th>table</th><th>rows</th><th>lag behind the stream (ms)</th></tr></thead><tbody>{stream_rows}"
         "</tbody></table>"
     )
     batch = _stage_matrix(
         summary.get("stages", {}),
-        f"Posts per stage, and what is missing of this run's {summary.get('accepted_posts', 0):,} accepted batch posts",
+        "Posts in each stage (Kafka and bronze: written since this run began posting; silver: the whole table) and "
+        f"how many of this run's {summary.get('accepted_posts', 0):,} accepted batch posts are missing",
     )
     return (
         f'<h2>This run</h2><p class="takeaway">{_esc(reconciliation_takeaway(summary))}</p>'

@@ -73,6 +73,15 @@ def test_takeaways_follow_the_data():
     )
 
 
+def test_the_text_right_of_the_longest_bar_fits_the_chart():
+    """Real top posters are named like this one; at 12 px (about 7 px a character) the note ran off the chart."""
+    posters = [{"country": "Aruba", "poster_name": "Kristin Bowman | Home Decor", "follower_count": 12_000_000}]
+    chart = report.top_poster_by_country(posters).chart
+    width = float(re.search(r'<rect x="190" y="\d+" width="([\d.]+)"', chart).group(1))
+    text = re.search(r'<text x="[\d.]+" y="\d+">([^<]+)</text>', chart).group(1)
+    assert text == "12M (Kristin Bowman |…" and 190 + width + 5 + 7 * len(text) <= 560
+
+
 def _summary(missing: int = 0) -> dict:
     stage = {"posts": 100, "missing_accepted_posts": 0}
     return {

@@ -172,6 +172,13 @@ def gold_rows() -> dict[str, list[dict]] | str:
         return f"the gold tables could not be read: {error}"
 
 
+def _when(moment: str | None) -> str:
+    """An ISO timestamp of Airflow's (UTC) as people read it: to the second, with its zone."""
+    from datetime import datetime
+
+    return f"{datetime.fromisoformat(moment):%Y-%m-%d %H:%M:%S %Z}" if moment else "—"
+
+
 def render_page(view: dict[str, Any], gold: dict[str, list[dict]] | str) -> str:
     """The report page with the run picker above it."""
     from html import escape
@@ -194,7 +201,7 @@ def render_page(view: dict[str, Any], gold: dict[str, list[dict]] | str) -> str:
     else:
         status = (
             f'<p style="font-family:system-ui,sans-serif">Run <b>{escape(run["run_id"])}</b>: {escape(run["state"])}, '
-            f"started {escape(run['start_date'] or '—')}, ended {escape(run['end_date'] or '—')}. "
+            f"started {_when(run['start_date'])}, ended {_when(run['end_date'])}. "
             f'<a href="lineage?run_id={escape(quote(run["run_id"], safe=""))}">Its lineage</a>.'
             + ("" if view["summary"] else " No summary yet: `verification.publish_summary` has not run.")
             + "</p>"
