@@ -89,3 +89,32 @@ def test_local_spark_reaches_the_lake_through_s3a_on_the_platform_store(tmp_path
     conf = s3a_conf(env["S3_ENDPOINT_URL"])
     assert conf["spark.hadoop.fs.s3a.endpoint"] == env["S3_ENDPOINT_URL"]
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+
+
+def test_a_checkout_the_postgres_user_cannot_enter_is_refused_naming_the_folder():
+    """As root the server runs as `postgres`; a folder closed to other users (mode 700, like /root) is named."""
+    import pwd
+    import re
+    import shutil
+    import tempfile
+
+    from local_platform.instance import PlatformError
+    from local_platform.services.postgres import _check_reachable
+
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no postgres user on this machine")
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own tmp folders are closed to other users
+    try:
+        base.chmod(0o755)
+        closed = base / "closed"
+        (closed / "repo").mkdir(parents=True)
+        closed.chmod(0o700)
+        message = rf"cannot enter {re.escape(str(closed))} \(mode 700\).*chmod o\+x {re.escape(str(closed))}"
+        with pytest.raises(PlatformError, match=message):
+            _check_reachable(closed / "repo" / ".state")
+        closed.chmod(0o711)
+        _check_reachable(closed / "repo" / ".state")
+    finally:
+        shutil.rmtree(base)

@@ -39,6 +39,22 @@ def _data(instance: Instance) -> Path:
     return instance.path("data", "postgres")
 
 
+def _check_reachable(path: Path) -> None:
+    """As root the server runs as ``postgres``, which must be able to pass through every folder above ``path``;
+    refuse early, naming the folder, instead of failing inside initdb (a checkout under /root is the usual case)."""
+    import pwd
+
+    server_uid = pwd.getpwnam("postgres").pw_uid
+    for folder in [*reversed(path.parents)]:
+        mode = folder.stat()
+        if not (mode.st_mode & 0o001 or mode.st_uid == server_uid):
+            raise PlatformError(
+                f"PostgreSQL runs as the `postgres` user when the platform runs as root, and that user cannot "
+                f"enter {folder} (mode {mode.st_mode & 0o777:o}). Let other users pass through it "
+                f"(`chmod o+x {folder}`), put the checkout elsewhere, or run the platform as a non-root user."
+            )
+
+
 def _prepare(instance: Instance) -> None:
     """Create the cluster and the two databases on first start (initdb, then single-user mode: no server)."""
     data = _data(instance)
@@ -46,6 +62,8 @@ def _prepare(instance: Instance) -> None:
         return
     binaries = _binaries()
     data.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        _check_reachable(data)
     password_file = instance.path("run", "postgres-password")
     password_file.write_text(instance.secret("postgres-password"))
     if os.geteuid() == 0:
