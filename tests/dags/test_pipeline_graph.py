@@ -8,6 +8,7 @@ import pytest
 from airflow.sdk import Asset
 
 from include.pinterest.lineage import lineage_graph
+from include.pinterest.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -150,12 +151,13 @@ def test_declared_lineage_connects_topic_bronze_silver_gold_and_the_streams(monk
     dag = _dag(monkeypatch, profile)
     events = _declared_lineage(dag)
     graph = lineage_graph(events)
-    lake = "s3://pinterest-data-lake"
+    settings = Settings()  # the names follow the environment (the suite's platform exports its own ports)
+    kafka, lake = settings.kafka_bootstrap.split(",")[0], f"s3://{settings.bucket}"
     for table in ("pin", "geo", "user"):
-        topic, bronze = f"kafka://localhost:9092/pinterest.{table}", f"{lake}/topics/pinterest.{table}"
+        topic, bronze = f"kafka://{kafka}/pinterest.{table}", f"{lake}/topics/pinterest.{table}"
         assert graph.connects(topic, bronze, f"{lake}/silver/{table}", f"{lake}/gold/category_by_country")
         assert graph.connects(
-            f"kinesis://us-east-1/streaming-pinterest-{table}", f"{lake}/stream/pinterest_{table}_table"
+            f"kinesis://{settings.aws_region}/streaming-pinterest-{table}", f"{lake}/stream/pinterest_{table}_table"
         )
     by_task = {e["job"]["name"]: e for e in events}
     assert {d["name"] for d in by_task["ingestion.post_batch"]["outputs"]} == {
