@@ -41,7 +41,7 @@ def sink(platform_env):
     httpx.put(f"{connect}/connectors/{topic}/config", json=config, timeout=30).raise_for_status()
     producer = Producer({"bootstrap.servers": platform_env["KAFKA_BOOTSTRAP_SERVERS"], "enable.idempotence": True})
     yield topic, producer, s3
-    httpx.delete(f"{connect}/connectors/{topic}", timeout=30)
+    httpx.delete(f"{connect}/connectors/{topic}", timeout=120)  # a task stopping after a crash can take a while
 
 
 def _bronze_lines(s3, topic: str) -> list[str]:
@@ -97,5 +97,6 @@ def test_a_kill_9_of_the_worker_mid_stream_loses_and_duplicates_nothing(platform
             platform_control.kill("connect")
     assert producer.flush(30) == 0
     platform_control.start("connect")  # back by itself (its supervisor): this only waits until it is healthy
-    lines = wait_until(lambda: len(lines := _bronze_lines(s3, topic)) >= 3_000 and lines, 240)
-    assert sorted(json.loads(line)["ind"] for line in lines) == list(range(3_000))
+    # While the restarted task replays from its last committed offset it rewrites objects, so a listing can catch
+    # an old object beside its replacement: the end state must be exact, not every moment on the way there.
+    wait_until(lambda: sorted(json.loads(line)["ind"] for line in _bronze_lines(s3, topic)) == list(range(3_000)), 240)
