@@ -78,8 +78,9 @@ class LineageGraph:
         }
 
 
-def read_events(folder: Path, since: datetime | None = None) -> list[dict]:
-    """The run events under ``folder`` (oldest first), those at or after ``since`` (timezone-aware) when given."""
+def read_events(folder: Path, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
+    """The run events under ``folder`` (oldest first), those at or after ``since`` and at or before ``until``
+    (timezone-aware) when given."""
     events = []
     for path in sorted(folder.glob("*.json*")):
         for line in path.read_text().splitlines():
@@ -88,7 +89,8 @@ def read_events(folder: Path, since: datetime | None = None) -> list[dict]:
             event = json.loads(line)
             if "run" not in event or "job" not in event:
                 continue  # a dataset or job event: no run, no edges
-            if since and datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")) < since:
+            time = datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
+            if (since and time < since) or (until and time > until):
                 continue
             events.append(event)
     return sorted(events, key=lambda e: e["eventTime"])

@@ -101,12 +101,7 @@ def run_lineage(run: dict[str, Any] | None):
         return "The run has not started."
     since = datetime.fromisoformat(run["start_date"])
     until = datetime.fromisoformat(run["end_date"]) if run["end_date"] else None
-    events = [
-        e
-        for e in read_events(Path(folder), since=since)
-        if until is None or datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) <= until
-    ]
-    return task_level(lineage_graph(events))
+    return task_level(lineage_graph(read_events(Path(folder), since=since, until=until)))
 
 
 def _run_fields(run) -> dict[str, Any]:
