@@ -3,7 +3,7 @@
 # MAGIC Silver to gold: check data quality, then rewrite the nine gold tables of the analyses.
 # MAGIC
 # MAGIC Parameters: `lake_root` (e.g. `s3a://<bucket>`) and `topic_prefix`. On Databricks they are widgets;
-# MAGIC locally: `spark-submit $(python -m include.pinterest.spark.session --submit-args) include/notebooks/batch_analyse.py --lake-root ... --topic-prefix ...`
+# MAGIC locally: `python -m include.pinterest.spark.session --submit include/notebooks/batch_analyse.py --lake-root ... --topic-prefix ...`
 # MAGIC (or plain `python include/notebooks/batch_analyse.py ...`). All logic lives in `include.pinterest.spark`.
 
 # COMMAND ----------

@@ -3,7 +3,7 @@
 # MAGIC Bronze to silver: clean the JSON lines the S3 sink landed and merge them into the silver Delta tables.
 # MAGIC
 # MAGIC Parameters: `lake_root` (e.g. `s3a://<bucket>`) and `topic_prefix`. On Databricks they are widgets;
-# MAGIC locally: `spark-submit $(python -m include.pinterest.spark.session --submit-args) include/notebooks/batch_clean.py --lake-root ... --topic-prefix ...`
+# MAGIC locally: `python -m include.pinterest.spark.session --submit include/notebooks/batch_clean.py --lake-root ... --topic-prefix ...`
 # MAGIC (or plain `python include/notebooks/batch_clean.py ...`). All logic lives in `include.pinterest.spark`.
 
 # COMMAND ----------

@@ -4,7 +4,7 @@
 # MAGIC Databricks (`displayHTML`).
 # MAGIC
 # MAGIC Parameters: `lake_root` (e.g. `s3a://<bucket>`) and `topic_prefix`. On Databricks they are widgets;
-# MAGIC locally: `spark-submit $(python -m include.pinterest.spark.session --submit-args) include/notebooks/batch_report.py --lake-root ... --topic-prefix ...`
+# MAGIC locally: `python -m include.pinterest.spark.session --submit include/notebooks/batch_report.py --lake-root ... --topic-prefix ...`
 # MAGIC (or plain `python include/notebooks/batch_report.py ...`). All logic lives in `include.pinterest` (the page: `include.pinterest.report`).
 
 # COMMAND ----------

@@ -20,7 +20,6 @@ from pinterest_provider.operators.local_stream import LocalStreamJobStartOperato
 from pinterest_provider.sensors.kafka_connect import KafkaConnectorRunningSensor
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-BATCH_STEPS = ("clean", "analyse", "report")
 # The task's OpenLineage identity (the provider's macros), the parent of the Spark job's runs: read by
 # include.pinterest.spark.session into spark.openlineage.parent*/rootParent* (see PARENT_RUN_CONF there).
 _OL = "macros.OpenLineageProviderPlugin"
@@ -71,37 +70,52 @@ def connector_running(settings: Settings):
 
 
 def batch_jobs(settings: Settings, data: PipelineDatasets):
-    """Clean -> analyse -> report: the notebooks Databricks runs, on local Spark with Delta."""
-    session = f"{sys.executable} -m include.pinterest.spark.session"
+    """Clean -> analyse on local Spark with Delta (the notebooks Databricks runs) -> report.
+
+    The report reads nine gold tables of a few hundred rows: locally it needs no JVM of its own (a ``spark-submit``
+    costs about 40 s of a 2-core machine for it), so it reads them through delta-rs, as the pipeline page does, and
+    renders them with the code the Databricks notebook (``batch_report.py``) renders them with.
+    """
+    # The venv's interpreter (wherever the task runs) runs the venv's spark-submit, which finds the venv's Spark.
+    submit = f"{sys.executable} -m include.pinterest.spark.session --submit"
     arguments = f"--lake-root {settings.lake_root_for('spark')} --topic-prefix {settings.topic_prefix}"
-    # spark-submit finds Spark through the interpreter that has pyspark: the venv's, wherever the task runs.
-    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **SPARK_PARENT_RUN}
-    lineage = {
-        "clean": (data.bronze, [*data.silver, *data.quarantine]),
-        "analyse": (data.silver, data.gold),
-        "report": (data.gold, data.report),
-    }
-    steps = [
+    lineage = {"clean": (data.bronze, [*data.silver, *data.quarantine]), "analyse": (data.silver, data.gold)}
+    single_writer = {"max_active_tis_per_dag": 1}  # one writer of silver/gold at a time, across runs and backfills
+    clean, analyse = (
         BashOperator(
             task_id=step,
-            bash_command=(
-                f"spark-submit $({session} --submit-args --app-name pinterest-batch-{step}) "
-                f"{NOTEBOOKS / f'batch_{step}.py'} {arguments}"
-            ),
-            env=env,
+            bash_command=f"{submit} {NOTEBOOKS / f'batch_{step}.py'} --app-name pinterest-batch-{step} {arguments}",
+            env=SPARK_PARENT_RUN,
             append_env=True,
             inlets=lineage[step][0],
             outlets=lineage[step][1],
-            max_active_tis_per_dag=1,  # one writer of silver/gold at a time, across runs and backfills
+            **single_writer,
             execution_timeout=timedelta(minutes=30),
             pre_execute=stage_gate("batch") if step == "clean" else None,
             trigger_rule="none_failed" if step == "clean" else "all_success",  # batch may rerun on old bronze
             doc_md=f"`include/notebooks/batch_{step}.py` on local Spark with Delta.",
         )
-        for step in BATCH_STEPS
-    ]
-    steps[0] >> steps[1] >> steps[2]
-    return steps
+        for step in ("clean", "analyse")
+    )
+
+    @task(inlets=data.gold, outlets=data.report, execution_timeout=timedelta(minutes=10), **single_writer)
+    def report() -> str:
+        """The nine answers as one HTML page next to the gold tables; returns its URI."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        from include.pinterest.lake import GOLD_TABLES, Lake
+        from include.pinterest.report import read_gold, render_report
+        from include.pinterest.verification import delta_storage_options
+
+        lake = Lake.of(settings, "delta-rs")
+        gold = read_gold(lake, delta_storage_options(settings))
+        if missing := [name for name in GOLD_TABLES if name not in gold]:
+            raise RuntimeError(f"gold tables missing, nothing to report: {', '.join(missing)}")
+        bucket, key = S3Hook.parse_s3_url(lake.report)
+        S3Hook(aws_conn_id=conn.AWS).load_string(render_report(gold), key=key, bucket_name=bucket, replace=True)
+        return lake.report
+
+    clean >> analyse >> report()
 
 
 def start_stream_job(settings: Settings, data: PipelineDatasets):
