@@ -3,8 +3,8 @@
 The DAG checks the stream tables themselves (Delta), not these files.
 
 The driver writes ``<PINTEREST_STATE_DIR>/stream/status/<table>.json`` after every batch (rows in the table,
-last batch id, rates, batch duration) and on idle triggers (so ``updated_at`` shows the query is alive), with the
-lag behind the stream's tip: ``millis_behind_latest`` from GetRecords (through the local source's metrics file,
+last batch id), at every poll of its queries (rates and batch duration of a new progress; otherwise nothing but
+``updated_at``, which shows the query is alive), with the lag behind the stream's tip: ``millis_behind_latest`` from GetRecords (through the local source's metrics file,
 or Databricks' ``maxMsBehindLatest`` progress metric). Files are replaced atomically, so readers never see
 half of one; reading needs neither Spark nor the driver.
 """
@@ -173,7 +173,7 @@ class StatusBoard:
         return self._update(table, **fields)
 
     def alive(self, table: str) -> None:
-        """An idle trigger: nothing new, but the query is alive and its lag was measured again."""
+        """A poll without a new progress: the query is alive and its lag was read again."""
         self._update(table)
 
     def stopped(self, table: str, error: str | None = None) -> None:
