@@ -260,13 +260,16 @@ def per_batch(before: dict, after: dict, totals: str, batches: int) -> dict[str,
 def breakdown(before: dict[str, dict], after: dict[str, dict], cpu_s: float) -> dict:
     """Per table: data batches, Spark's durations and the writer's phases per batch, idle time, estimated CPU.
 
+    Spark's durations are averaged over the batches whose progress the driver saw (it polls), the writer's over all.
+
     The job's CPU is measured for the driver's whole session; each table's ``cpu_s_per_batch`` shares it out by the
     table's part of the busy time (``triggerExecution``), an estimate: the three queries share one JVM.
     """
     tables = {}
     for table in TABLES:
         batches = after[table].get("data_batches", 0) - before[table].get("data_batches", 0)
-        spark_ms = per_batch(before[table], after[table], "trigger_ms_total", batches)
+        reported = after[table].get("progress_batches", 0) - before[table].get("progress_batches", 0)
+        spark_ms = per_batch(before[table], after[table], "trigger_ms_total", reported)
         writer_ms = per_batch(before[table], after[table], "phase_wall_ms_total", batches)
         tables[table] = {
             "data_batches": batches,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+from pyspark.sql.streaming import StreamingQuery
 
 from include.pinterest.lake import Lake
 from include.pinterest.settings import Settings
@@ -94,46 +94,6 @@ def stop_request_path(table: str, root: Path | None = None) -> Path:
     return stream_dir(root) / "stop" / table
 
 
-class ProgressListener(StreamingQueryListener):
-    """Logs each batch's figures and writes them to the table's status file."""
-
-    def __init__(self, board: StatusBoard, tables_by_query: dict[str, str]) -> None:
-        self.board = board
-        self.tables_by_query = tables_by_query
-        # Idle events carry the query id only.
-        self.tables_by_id: dict[str, str] = {}
-
-    def onQueryStarted(self, event: Any) -> None:
-        if event.name in self.tables_by_query:
-            self.tables_by_id[str(event.id)] = self.tables_by_query[event.name]
-
-    def onQueryProgress(self, event: Any) -> None:
-        progress = event.progress
-        table = self.tables_by_query.get(progress.name)
-        if table is None:
-            return
-        status = self.board.record_progress(table, progress)
-        log.info(
-            "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, %s rows in table",
-            table,
-            status.get("last_batch_id"),
-            status.get("input_rows"),
-            status.get("input_rows_per_s"),
-            status.get("processed_rows_per_s"),
-            status.get("batch_duration_ms"),
-            status.get("millis_behind_latest"),
-            status.get("rows_in_table"),
-        )
-
-    def onQueryIdle(self, event: Any) -> None:
-        table = self.tables_by_id.get(str(event.id))
-        if table is not None:
-            self.board.alive(table)
-
-    def onQueryTerminated(self, event: Any) -> None:
-        pass
-
-
 @dataclass
 class TableQuery:
     """One table's query and its restart bookkeeping."""
@@ -144,6 +104,8 @@ class TableQuery:
     failures: int = 0
     restart_at: float = 0.0
     stopped: bool = field(default=False)
+    # Timestamp of the last progress written to the status file.
+    reported: str | None = None
 
 
 class StreamingDriver:
@@ -166,9 +128,6 @@ class StreamingDriver:
         self.root = board.root
         self.queries = {t: TableQuery(t, lock) for t, lock in tables.items()}
         self.stop_all = threading.Event()
-        self.spark.streams.addListener(
-            ProgressListener(board, {query_name(settings.topic_prefix, t): t for t in tables})
-        )
 
     def run(self) -> None:
         ensure_tables(self.spark, Lake.of(self.settings), list(self.queries))
@@ -179,6 +138,7 @@ class StreamingDriver:
             for entry in self.queries.values():
                 if not entry.stopped:
                     self._tend(entry)
+                    self._report(entry)
             if time.monotonic() - compacted_at > COMPACT_INTERVAL_S:
                 self._compact()
                 compacted_at = time.monotonic()
@@ -207,6 +167,33 @@ class StreamingDriver:
             entry.query, entry.restart_at = None, time.monotonic() + backoff
         if entry.query is None and time.monotonic() >= entry.restart_at:
             self._start(entry)
+
+    def _report(self, entry: TableQuery) -> None:
+        """Write the query's newest progress to its status file, or refresh its lag when there is none.
+
+        Polled, not a ``StreamingQueryListener``: PySpark converts each listener event from Java objects, which
+        costs about as much CPU as the batch it reports; ``lastProgress`` is one JSON string. A progress that
+        another replaced within one poll is not seen (its batch's rows are: the writer reports them).
+        """
+        progress = entry.query.lastProgress if entry.query is not None else None
+        if progress is None or progress.timestamp == entry.reported:
+            self.board.alive(entry.table)
+            return
+        entry.reported = progress.timestamp
+        status = self.board.record_progress(entry.table, progress)
+        if progress.numInputRows:
+            log.info(
+                "stream %s batch %s: %s rows, %s rows/s in, %s rows/s processed, %s ms, %s ms behind tip, "
+                "%s rows in table",
+                entry.table,
+                status.get("last_batch_id"),
+                status.get("input_rows"),
+                status.get("input_rows_per_s"),
+                status.get("processed_rows_per_s"),
+                status.get("batch_duration_ms"),
+                status.get("millis_behind_latest"),
+                status.get("rows_in_table"),
+            )
 
     def _start(self, entry: TableQuery) -> None:
         name = query_name(self.settings.topic_prefix, entry.table)
@@ -245,8 +232,6 @@ def build_session() -> SparkSession:
             # Micro-batches are small: one shuffle task (and one file per commit) costs less than two.
             "spark.sql.shuffle.partitions": "1",
             "spark.default.parallelism": "2",
-            # Idle triggers report every 2 s (default 10 s), so status files show "caught up" promptly.
-            "spark.sql.streaming.noDataProgressEventInterval": "2000ms",
         },
         # No Spark listener: it would write events for every micro-batch of every query (several a second) to
         # files that are never rotated, and spend the batches' CPU on it. The stream tables' lineage is what the

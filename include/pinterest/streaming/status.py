@@ -3,8 +3,8 @@
 The DAG checks the stream tables themselves (Delta), not these files.
 
 The driver writes ``<PINTEREST_STATE_DIR>/stream/status/<table>.json`` after every batch (rows in the table,
-last batch id, rates, batch duration) and on idle triggers (so ``updated_at`` shows the query is alive), with the
-lag behind the stream's tip: ``millis_behind_latest`` from GetRecords (through the local source's metrics file,
+last batch id), at every poll of its queries (rates and batch duration of a new progress; otherwise nothing but
+``updated_at``, which shows the query is alive), with the lag behind the stream's tip: ``millis_behind_latest`` from GetRecords (through the local source's metrics file,
 or Databricks' ``maxMsBehindLatest`` progress metric). Files are replaced atomically, so readers never see
 half of one; reading needs neither Spark nor the driver.
 """
@@ -122,8 +122,8 @@ class StatusBoard:
     ) -> None:
         """Called from inside the batch, once its writes are committed; ``*_ms``: time per write phase.
 
-        Phase times are also summed since start (``phase_wall_ms_total``, ``phase_cpu_ms_total``), so a reader
-        can average them over any span of batches.
+        Phase times are also summed since start (``phase_wall_ms_total``, ``phase_cpu_ms_total``) and the batches
+        counted (``data_batches``), so a reader can average them over any span of batches.
         """
         with self._lock:
             previous = self._status.get(table, {})
@@ -133,6 +133,7 @@ class StatusBoard:
                 name: _add(previous.get(name, {}), phases or {})
                 for name, phases in (("phase_wall_ms_total", wall_ms), ("phase_cpu_ms_total", cpu_ms))
             }
+            batches = previous.get("data_batches", 0) + 1
         self._update(
             table,
             last_batch_id=batch_id,
@@ -141,15 +142,16 @@ class StatusBoard:
             quarantined_since_start=total,
             write_ms=sum((wall_ms or {}).values()),
             phase_wall_ms=wall_ms or {},
+            data_batches=batches,
             **sums,
         )
 
     def record_progress(self, table: str, progress: Any) -> dict[str, Any]:
-        """Called with each query progress: rates, batch duration and (Databricks) the source's lag metric.
+        """Called with each query progress seen: rates, batch duration and (Databricks) the source's lag metric.
 
         Spark's own durations of the batches that read something are summed in ``trigger_ms_total`` (source
         poll ``latestOffset``, ``addBatch`` = the writer, ``walCommit``/``commitOffsets`` = the checkpoint...)
-        and counted in ``data_batches``.
+        and counted in ``progress_batches`` (the driver polls progress, so it may see fewer than ``data_batches``).
         """
         durations = {k: int(v) for k, v in (progress.durationMs or {}).items()}
         fields: dict[str, Any] = {
@@ -167,11 +169,11 @@ class StatusBoard:
             previous = self._status.get(table, {})
             if progress.numInputRows:
                 fields["trigger_ms_total"] = _add(previous.get("trigger_ms_total", {}), durations)
-                fields["data_batches"] = previous.get("data_batches", 0) + 1
+                fields["progress_batches"] = previous.get("progress_batches", 0) + 1
         return self._update(table, **fields)
 
     def alive(self, table: str) -> None:
-        """An idle trigger: nothing new, but the query is alive and its lag was measured again."""
+        """A poll without a new progress: the query is alive and its lag was read again."""
         self._update(table)
 
     def stopped(self, table: str, error: str | None = None) -> None:
