@@ -46,6 +46,7 @@ def measure(api, instance) -> dict:
         if t in done and ups
     ]
     return {
+        "run_id": result["run_id"],
         "state": result["state"],
         "wall_s": round(wall, 1),
         "stages": {stage: round(max(times) - min(times), 1) for stage, times in sorted(stages.items())},
