@@ -199,12 +199,11 @@ def _assert_shows_reconciliation(frame, summary: dict) -> None:
     _, *modes = tables["Ingestion API"]["rows"][0]
     assert modes == list(summary["api"])
     shown = {row[0]: dict(zip(modes, map(_shown, row[1:]), strict=True)) for row in tables["Ingestion API"]["rows"][1:]}
-    for key, label, _ in report.API_FIGURES:
+    for key, label, fmt in report.API_FIGURES:
         for mode in modes:
             wanted = summary["api"][mode].get(key)
-            # Shown to one decimal: off by at most half of 0.1 (136.75 shows as 136.8), plus float error.
-            near = None if wanted is None else pytest.approx(wanted, abs=0.05 + 1e-9)
-            assert shown[label][mode] == near, (label, mode)
+            # Exactly the summary's figure in the page's own format (136.75 at one decimal shows as 136.8).
+            assert shown[label][mode] == (None if wanted is None else _shown(fmt.format(wanted))), (label, mode)
 
 
 def _gold_cell(value: object) -> object:
