@@ -1,4 +1,8 @@
-"""What the routes get injected: the API key check and the backends the lifespan put on ``app.state``."""
+"""What the routes get injected: the API key check and the backends the lifespan put on ``app.state``.
+
+The injected functions are ``async def`` although they never await: FastAPI runs a plain ``def`` dependency
+in its thread pool, a thread hop (and GIL hand-over) per dependency per request on the hot path.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,15 @@ def settings_of(request: Request) -> IngestSettings:
     return request.app.state.settings
 
 
-def intake_of(request: Request) -> Intake:
+async def intake_of(request: Request) -> Intake:
     return request.app.state.intake
 
 
-def kinesis_of(request: Request) -> KinesisBackend:
+async def kinesis_of(request: Request) -> KinesisBackend:
     return request.app.state.kinesis
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """401 without ``x-api-key``, 403 with a wrong one (compared in constant time); off when auth is off."""
     settings = settings_of(request)
     if not settings.auth_enabled:
