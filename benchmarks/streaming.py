@@ -393,9 +393,11 @@ def main(argv: list[str] | None = None) -> int:
 
     latency_by_ind: dict[int, float] = {}
     commit_times: list[tuple[float, int]] = []
+    rows_in_tables = 0  # every event is one row of one table: more rows than distinct inds would be doubles
     for table in TABLES:
         for commit_ms, inds, sent in delta_commits(lake / "stream" / f"{prefix}_{table}_table", SENT_COLUMN[table]):
             commit_times.append((commit_ms / 1000, len(inds)))
+            rows_in_tables += len(inds)
             for ind, sent_ms in zip(inds, sent, strict=True):
                 latency_by_ind.setdefault(ind, (commit_ms - sent_ms) / 1000)
     commit_times.sort()
@@ -456,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         **{k: headline[k] for k in ("p50_s", "p95_s", "p99_s", "max_s")},
         "max_sustained_events_per_s": max(sustained) if sustained else None,
         "all_rows_landed": drained and len(latency_by_ind) == sender.next_ind,
+        "duplicate_rows": rows_in_tables - len(latency_by_ind),
         "put_failures_resent": sender.resent,
         "sender_limited": any(p["actual_rate"] < 0.95 * p["target_rate"] for p in phases_out),
         "cpu_s_per_batch": {t: headline["tables"][t]["cpu_s_per_batch"] for t in TABLES},
