@@ -6,6 +6,7 @@ port, each with its own producer: one event loop holds the GIL and tops out at a
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -23,7 +24,11 @@ log = logging.getLogger("pinterest.ingest")
 def app_from_environment() -> FastAPI:
     """The app of one server process (uvicorn calls this in each worker)."""
     configure_json_logging()
-    return create_app(IngestSettings.from_env())
+    app = create_app(IngestSettings.from_env())
+    # What startup imported and built lives as long as the process: out of the collector's sight, so the
+    # full collections that a busy server runs every few requests do not walk it each time.
+    gc.freeze()
+    return app
 
 
 def main() -> int:
