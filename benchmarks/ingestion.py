@@ -10,6 +10,10 @@ KAFKA_BOOTSTRAP_SERVERS, KINESIS_ENDPOINT_URL, PINTEREST_STATE_DIR for the servi
   broker during that run, per event;
 - ``raw_producer_events_per_s``: confluent-kafka writing the same kind of records straight to the same
   broker with the API's producer settings, in the same run; ``ratio`` = API / raw;
+- ``pairs``: the API and raw runs alternate (``--pairs``, default 3) so both see the same machine, which is
+  shared and whose speed drifts; the top-level figures are the medians (latency and CPU: the median API run);
+- ``warm_up``: both paths under load before any measured run (``--warmup-seconds``, default 120): a
+  freshly started broker spends several times more CPU per event while its JIT compiles;
 - ``stream_events_per_s`` and ``direct_kinesis_events_per_s``: stream mode through the API (PutRecords)
   and boto3 PutRecords straight to the Kinesis endpoint, same batches and concurrency; ``stream_ratio``;
 - ``grid``: events/s, latency and CPU per event at 1, 50 and 500 records per request and 1 and 4
@@ -19,7 +23,7 @@ KAFKA_BOOTSTRAP_SERVERS, KINESIS_ENDPOINT_URL, PINTEREST_STATE_DIR for the servi
 - ``generator_rows_per_s``: rows per table per second while generating 1,000,000 rows per table;
 - ``machine``: with the load average at the start and at the end (the machine is shared).
 
-Usage: ``python -m benchmarks.ingestion [--events 100000] [--stream-events 5000] [--work-dir DIR]``
+Usage: ``python -m benchmarks.ingestion [--events 100000] [--pairs 3] [--stream-events 5000] [--work-dir DIR]``
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -169,6 +174,29 @@ def raw_producer_run(
     }
 
 
+def warm_up(env: dict[str, str], meter: CpuMeter, source_url: str, seconds: float, settings: Settings) -> dict:
+    """Load on both paths before any measured run: the API for ``seconds``, then the raw producer.
+
+    A broker fresh from start spends several times more CPU per event while its JIT compiles (measured
+    2026-12-02: 126 us per API event in the first 20,000, still 40-48 in the next minute, 12-17 after two
+    minutes of load); short warm-up rounds looked settled long before that.
+    """
+    api = api_run(env, meter, source_url, "batch", 500, 4, events=10**9, duration_s=seconds)
+    raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, source_url, 100_000, settings)
+    return {
+        "seconds": seconds,
+        "events_per_s": api["events_per_s"],
+        "cpu_us_per_event": api["cpu_us_per_event"],
+        "raw_producer_events_per_s": raw["events_per_s"],
+        "raw_producer_cpu_us_per_event": raw["cpu_us_per_event"],
+    }
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median events/s (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda run: run["events_per_s"])[(len(runs) - 1) // 2]
+
+
 def fresh_streams(kinesis: Any, settings: Settings) -> None:
     """Delete and recreate the streams, so records left by earlier runs do not weigh on the run measured."""
     present = set(kinesis.list_streams()["StreamNames"])
@@ -252,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream-seconds", type=float, default=60.0, help="at most this long per stream run")
     parser.add_argument("--grid-events", type=int, default=30_000, help="at most this many events per grid cell")
     parser.add_argument("--grid-seconds", type=float, default=10.0, help="at most this long per grid cell")
-    parser.add_argument("--warmup-events", type=int, default=20_000, help="events of the warm-up runs (not measured)")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating API and raw producer runs measured")
+    parser.add_argument("--warmup-seconds", type=float, default=120.0, help="load before the measured runs")
     parser.add_argument("--rss-events", type=int, default=20_000, help="events per emulator memory run")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per table of the large source")
     parser.add_argument("--work-dir", type=Path, help="where the sources go (default: a temporary folder)")
@@ -275,22 +304,26 @@ def main(argv: list[str] | None = None) -> int:
         ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], settings)
         ensure_streams(boto3.client("kinesis", endpoint_url=env["KINESIS_ENDPOINT_URL"]), settings)
 
-        # A broker fresh from start spends more CPU per event on its first runs (measured 2026-12-01: 49 us in
-        # a cold first run, 33 after this warm-up, 9-11 in the later grid cells): warm both paths first.
-        print(f"warming up: {args.warmup_events:,} events through the API and the raw producer ...", flush=True)
-        api_run(env, meter, large_url, "batch", batch_size=500, concurrency=4, events=args.warmup_events)
-        raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, large_url, args.warmup_events, settings)
+        print(f"warming up: {args.warmup_seconds:.0f} s through the API, then the raw producer ...", flush=True)
+        warmed = warm_up(env, meter, large_url, args.warmup_seconds, settings)
+        print(f"  broker CPU us per API event while warming: {warmed['cpu_us_per_event']['broker']}", flush=True)
 
-        print(f"{args.events:,} events through the API into Kafka ...", flush=True)
-        api = api_run(env, meter, large_url, "batch", batch_size=500, concurrency=4, events=args.events)
-        print(
-            f"  {api['events_per_s']:,.0f} events/s, p50 {api['latency_p50_ms']} ms, "
-            f"p99 {api['latency_p99_ms']} ms, CPU us/event {api['cpu_us_per_event']}",
-            flush=True,
-        )
-        print(f"{args.events:,} events through the raw producer ...", flush=True)
-        raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, large_url, args.events, settings)
-        print(f"  {raw['events_per_s']:,.0f} events/s, CPU us/event {raw['cpu_us_per_event']}", flush=True)
+        pairs = []
+        for pair in range(1, args.pairs + 1):
+            print(
+                f"pair {pair}: {args.events:,} events through the API into Kafka, then the raw producer ...", flush=True
+            )
+            api = api_run(env, meter, large_url, "batch", batch_size=500, concurrency=4, events=args.events)
+            raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, large_url, args.events, settings)
+            pairs.append({"api": api, "raw": raw, "ratio": round(api["events_per_s"] / raw["events_per_s"], 3)})
+            print(
+                f"  API {api['events_per_s']:,.0f} events/s (p50 {api['latency_p50_ms']} ms, p99 "
+                f"{api['latency_p99_ms']} ms, CPU us/event {api['cpu_us_per_event']}); raw {raw['events_per_s']:,.0f} "
+                f"events/s (CPU us/event {raw['cpu_us_per_event']}); ratio {pairs[-1]['ratio']}",
+                flush=True,
+            )
+        api = median_run([p["api"] for p in pairs])
+        raw = median_run([p["raw"] for p in pairs])
 
         grid = []
         for batch_size in GRID_BATCH_SIZES:
@@ -341,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "events_per_s": api["events_per_s"],
         "raw_producer_events_per_s": raw["events_per_s"],
-        "ratio": round(api["events_per_s"] / raw["events_per_s"], 3),
+        "ratio": statistics.median(p["ratio"] for p in pairs),
         "p50_ms": api["latency_p50_ms"],
         "p99_ms": api["latency_p99_ms"],
         "cpu_us_per_event": api["cpu_us_per_event"],
@@ -350,6 +383,17 @@ def main(argv: list[str] | None = None) -> int:
         "direct_kinesis_events_per_s": round(direct, 1),
         "stream_ratio": round(stream["events_per_s"] / direct, 3),
         "stream_p99_ms": stream["latency_p99_ms"],
+        "pairs": [
+            {
+                "events_per_s": p["api"]["events_per_s"],
+                "raw_producer_events_per_s": p["raw"]["events_per_s"],
+                "ratio": p["ratio"],
+                "cpu_us_per_event": p["api"]["cpu_us_per_event"],
+                "raw_producer_cpu_us_per_event": p["raw"]["cpu_us_per_event"],
+            }
+            for p in pairs
+        ],
+        "warm_up": warmed,
         "grid": grid,
         "emulator_peak_rss_mb": rss_large,
         "emulator_peak_rss_mb_10k_source": rss_small,
@@ -357,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**machine(), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
         "settings": {
             "events": args.events,
+            "pairs": args.pairs,
             "stream_events": args.stream_events,
             "rss_events": args.rss_events,
             "source_rows": args.rows,
@@ -366,11 +411,11 @@ def main(argv: list[str] | None = None) -> int:
             "stream_concurrency": STREAM_CONCURRENCY,
             "grid_events": args.grid_events,
             "grid_seconds": args.grid_seconds,
-            "warmup_events": args.warmup_events,
+            "warmup_seconds": args.warmup_seconds,
             "stream_seconds": args.stream_seconds,
             "api_workers": int(os.environ.get("INGEST_API_WORKERS", "2")),
-            "api_failed": api["failed"],
-            "api_rejected": api["rejected"],
+            "api_failed": sum(p["api"]["failed"] for p in pairs),
+            "api_rejected": sum(p["api"]["rejected"] for p in pairs),
             "stream_failed": stream["failed"],
         },
     }
