@@ -106,7 +106,7 @@ def api_run(
     mode: str,
     batch_size: int,
     concurrency: int,
-    events: int,
+    events: int | None,
     duration_s: float | None = None,
 ) -> dict[str, Any]:
     """One emulator run through the API, with the CPU per accepted event of each part."""
@@ -174,15 +174,18 @@ def raw_producer_run(
     }
 
 
-def warm_up(env: dict[str, str], meter: CpuMeter, source_url: str, seconds: float, settings: Settings) -> dict:
-    """Load on both paths before any measured run: the API for ``seconds``, then the raw producer.
+def warm_up(
+    env: dict[str, str], meter: CpuMeter, source_url: str, seconds: float, raw_events: int, settings: Settings
+) -> dict:
+    """Load on both paths before any measured run: the API for ``seconds``, then ``raw_events`` through the raw
+    producer.
 
     A broker fresh from start spends several times more CPU per event while its JIT compiles (measured
     2026-12-02: 126 us per API event in the first 20,000, still 40-48 in the next minute, 12-17 after two
     minutes of load); short warm-up rounds looked settled long before that.
     """
-    api = api_run(env, meter, source_url, "batch", 500, 4, events=10**9, duration_s=seconds)
-    raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, source_url, 100_000, settings)
+    api = api_run(env, meter, source_url, "batch", 500, 4, events=None, duration_s=seconds)
+    raw = raw_producer_run(env["KAFKA_BOOTSTRAP_SERVERS"], meter, source_url, raw_events, settings)
     return {
         "seconds": seconds,
         "events_per_s": api["events_per_s"],
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_streams(boto3.client("kinesis", endpoint_url=env["KINESIS_ENDPOINT_URL"]), settings)
 
         print(f"warming up: {args.warmup_seconds:.0f} s through the API, then the raw producer ...", flush=True)
-        warmed = warm_up(env, meter, large_url, args.warmup_seconds, settings)
+        warmed = warm_up(env, meter, large_url, args.warmup_seconds, args.events, settings)
         print(f"  broker CPU us per API event while warming: {warmed['cpu_us_per_event']['broker']}", flush=True)
 
         pairs = []

@@ -7,7 +7,7 @@ exactly what the ingestion API accepts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from random import Random
@@ -88,7 +88,7 @@ class PostReader:
                     self._query.order_by(pinterest_data.c.index)
                 )
                 for rows in result.partitions():
-                    yield [self._post(tuple(row)) for row in rows]
+                    yield [self._post(row) for row in rows]
 
     def sampled(self, batch_size: int, seed: int) -> Iterator[list[Post]]:
         """Random posts with replacement (duplicates are normal input), reproducible from ``seed``.
@@ -111,7 +111,7 @@ class PostReader:
             finally:
                 cursor.close()
 
-    def _post(self, values: tuple[Any, ...]) -> Post:
+    def _post(self, values: Sequence[Any]) -> Post:
         """A post from one row of ``_query``; a datetime becomes ISO-8601 text whether the driver gives a
         ``datetime`` or, as SQLite does, the stored text."""
         if self._datetimes:
