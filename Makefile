@@ -14,7 +14,7 @@ help: ## Show this help
 setup: ## Install what is missing (venv, jars, connector, kinesalite, PostgreSQL, Spark jars); cached and idempotent
 	@scripts/setup.sh
 
-up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, PostgreSQL, Airflow); harmless twice
+up: setup ## Start the local platform (Kafka, Connect, S3, Kinesis, ingest API, Spark runner, PostgreSQL, Airflow); harmless twice
 	@$(PLATFORM) up
 
 down: ## Stop the local platform (whole process groups; data is kept in .state/dev)

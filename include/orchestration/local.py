@@ -1,5 +1,5 @@
-"""Tasks of the ``local`` profile: Kafka Connect's REST API, local Spark through ``spark-submit``, the platform's
-streaming job. Same factories as ``include.orchestration.aws``."""
+"""Tasks of the ``local`` profile: Kafka Connect's REST API, local Spark (the platform's warm Spark runner, else
+``spark-submit``), the platform's streaming job. Same factories as ``include.orchestration.aws``."""
 
 from __future__ import annotations
 
@@ -72,11 +72,12 @@ def connector_running(settings: Settings):
 def batch_jobs(settings: Settings, data: PipelineDatasets):
     """Clean -> analyse on local Spark with Delta (the notebooks Databricks runs) -> report.
 
-    The report reads nine gold tables of a few hundred rows: locally it needs no JVM of its own (a ``spark-submit``
-    costs about 40 s of a 2-core machine for it), so it reads them through delta-rs, as the pipeline page does, and
+    Clean and analyse run on the platform's warm Spark runner (``include.pinterest.spark.runner``) when it is up,
+    else with ``spark-submit``. The report reads nine gold tables of a few hundred rows: it needs no Spark at all,
+    so it reads them through delta-rs, as the pipeline page does, and
     renders them with the code the Databricks notebook (``batch_report.py``) renders them with.
     """
-    # The venv's interpreter (wherever the task runs) runs the venv's spark-submit, which finds the venv's Spark.
+    # The venv's interpreter (wherever the task runs): its spark-submit, should the runner be down, finds its Spark.
     submit = f"{sys.executable} -m include.pinterest.spark.session --submit"
     arguments = f"--lake-root {settings.lake_root_for('spark')} --topic-prefix {settings.topic_prefix}"
     lineage = {"clean": (data.bronze, [*data.silver, *data.quarantine]), "analyse": (data.silver, data.gold)}

@@ -27,6 +27,7 @@ def client_env(instance: Instance) -> dict[str, str]:
         "S3_ENDPOINT_URL": instance.url("s3"),
         "KINESIS_ENDPOINT_URL": instance.url("kinesis"),
         "INGEST_API_URL": instance.url("ingest-api"),
+        "SPARK_RUNNER_URL": instance.url("spark"),  # the batch notebooks run on the warm runner (services/spark.py)
         "INGEST_API_KEY": instance.secret("ingest-api-key"),
         **LOCAL_CREDENTIALS,  # dummies: they only satisfy the AWS SDKs' signers
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -23,6 +23,7 @@ BASE_PORTS = {
     "kinesis": 4568,
     "ingest-api": 8082,
     "airflow": 8080,
+    "spark": 8086,
     "postgres": 5433,  # not 5432: leaves a PostgreSQL of the machine's own alone
 }
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # the local stores accept any

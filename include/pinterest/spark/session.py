@@ -13,8 +13,9 @@ configuration (include/aws/README.md).
 ``python -m include.pinterest.spark.session --prefetch`` resolves the jars once (for the setup step) and records
 their paths in ``.cache/spark-jars.txt``: later sessions put those jars on the classpath directly instead of
 resolving again (Ivy re-reads every module's metadata at each start: 5 to 30 s seen per ``spark-submit``).
-``--submit NOTEBOOK ARGS...`` runs a notebook with ``spark-submit`` and the options it needs there (the JVM is
-then started before Python can add jars, so they go on the command line).
+``--submit NOTEBOOK ARGS...`` runs a notebook on the local platform's warm Spark runner (``SPARK_RUNNER_URL``), or
+with ``spark-submit`` and the options it needs there (the JVM is then started before Python can add jars, so they
+go on the command line).
 """
 
 from __future__ import annotations
@@ -200,7 +201,16 @@ def ensure_jars() -> None:
 
 
 def submit(app_name: str, notebook: str, arguments: list[str]) -> None:
-    """Replace this process with ``spark-submit`` of the notebook: this venv's, so it finds this venv's Spark."""
+    """Run the notebook on the warm runner at ``SPARK_RUNNER_URL`` (the local platform's ``spark`` service, see
+    ``include.pinterest.spark.runner``) when one is set and answers; else replace this process with
+    ``spark-submit`` of the notebook: this venv's, so it finds this venv's Spark."""
+    runner_url = os.environ.get("SPARK_RUNNER_URL")
+    if runner_url:
+        from include.pinterest.spark.runner import run_remote
+
+        code = run_remote(runner_url, notebook, app_name, arguments)
+        if code is not None:
+            sys.exit(code)
     bin_dir = Path(sys.executable).parent
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     spark_submit = str(bin_dir / "spark-submit")
@@ -211,7 +221,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--prefetch", action="store_true", help="resolve the jars into .cache/ivy")
-    group.add_argument("--submit", metavar="NOTEBOOK", help="run NOTEBOOK with spark-submit (arguments follow it)")
+    group.add_argument(
+        "--submit",
+        metavar="NOTEBOOK",
+        help="run NOTEBOOK on the warm runner or with spark-submit (arguments follow it)",
+    )
     parser.add_argument("--app-name", default="spark-submit", help="with --submit: the application's name")
     args, notebook_arguments = parser.parse_known_args(argv)
     if args.prefetch:

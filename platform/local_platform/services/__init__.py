@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from local_platform.instance import PlatformError
 from local_platform.service import Service
-from local_platform.services import airflow, connect, ingest_api, kafka, kinesis, postgres, s3, stream
+from local_platform.services import airflow, connect, ingest_api, kafka, kinesis, postgres, s3, spark, stream
 
 SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
-        *(module.SERVICE for module in (s3, kinesis, kafka, connect, ingest_api, stream, postgres)),
+        *(module.SERVICE for module in (s3, kinesis, kafka, connect, ingest_api, spark, stream, postgres)),
         *airflow.SERVICES,
     )
 }
