@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,13 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"] = f"cat {postgres.url_file
 # In-process runs (dag.test()) emit OpenLineage events as the platform's tasks do, into .state/test/lineage.
 TRANSPORT = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 os.environ[TRANSPORT] = airflow_settings(instance_for("test"))[TRANSPORT]
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the kernel's choice)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_until(condition, timeout_s: float = 120.0, interval_s: float = 1.0):

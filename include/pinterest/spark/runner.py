@@ -50,6 +50,7 @@ NOTEBOOKS = REPO_ROOT / "include" / "notebooks"
 RUN_VARIABLES = frozenset(PARENT_RUN_CONF.values())
 _APP_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _PROJECT_PACKAGE = "include"
+_RESOURCES = "use GET /health or POST /run"
 
 
 class RunRequestError(ValueError):
@@ -153,10 +154,8 @@ def _forget_project_modules() -> None:
 
 def run_notebook(notebook: Path, app_name: str, arguments: list[str], env: dict[str, str], out: io.TextIOBase) -> int:
     """Run one notebook file as ``spark-submit`` would (``__main__``, ``sys.argv``); its exit code."""
-    saved_env = {name: os.environ.get(name) for name in RUN_VARIABLES}
     saved_argv = sys.argv
-    for name in RUN_VARIABLES:  # a run never inherits the identity of the run before it
-        os.environ.pop(name, None)
+    _clear_run_variables()  # a run never inherits the identity of the run before it
     os.environ.update(env)
     sys.argv = [str(notebook), *arguments]
     code = 0
@@ -166,9 +165,11 @@ def run_notebook(notebook: Path, app_name: str, arguments: list[str], env: dict[
             try:
                 runpy.run_path(str(notebook), run_name="__main__")
             except SystemExit as exc:  # argparse's usage errors, an explicit sys.exit
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                if not isinstance(exc.code, int | None):
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:  # sys.exit("message"): printed, exit code 1, as Python does
                     print(exc.code)
+                    code = 1
             except BaseException:
                 traceback.print_exc()
                 code = 1
@@ -177,13 +178,14 @@ def run_notebook(notebook: Path, app_name: str, arguments: list[str], env: dict[
             _stop_spark()
         finally:
             sys.argv = saved_argv
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            _clear_run_variables()
     log.info("run of %s (%s) ended with exit code %d", notebook.name, app_name, code)
     return code
+
+
+def _clear_run_variables() -> None:
+    for name in RUN_VARIABLES:
+        os.environ.pop(name, None)
 
 
 class SparkRunner:
@@ -242,12 +244,12 @@ def _handler(runner: SparkRunner) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path != "/health":
-                return self._json(404, {"error": f"no resource {self.path}: use GET /health or POST /run"})
+                return self._json(404, {"error": f"no resource {self.path}: {_RESOURCES}"})
             self._json(200, runner.health())
 
         def do_POST(self) -> None:
             if self.path != "/run":
-                return self._json(404, {"error": f"no resource {self.path}: use GET /health or POST /run"})
+                return self._json(404, {"error": f"no resource {self.path}: {_RESOURCES}"})
             try:
                 request = parse_run_request(
                     self.rfile.read(int(self.headers.get("content-length") or 0)), runner.notebooks

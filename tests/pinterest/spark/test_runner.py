@@ -21,6 +21,7 @@ import pytest
 
 from include.pinterest.spark import runner, session
 from include.pinterest.spark.runner import EXIT_MARK, RunRequestError, parse_run_request, run_remote
+from tests.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.spark
 
@@ -49,19 +50,13 @@ print("finished")
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("notebooks")
     for name, text in NOTEBOOKS.items():
         (folder / name).write_text(text)
     lineage = tmp_path_factory.mktemp("lineage")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PINTEREST_LINEAGE_DIR": str(lineage), "SPARK_DRIVER_MEMORY": "1g"}
     env.pop("S3_ENDPOINT_URL", None)
     process = subprocess.Popen(
@@ -71,17 +66,19 @@ def server(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def answers_health() -> bool:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if json.loads(response.read())["status"] == "ok":
-                    break
+                return json.loads(response.read())["status"] == "ok"
         except OSError:
-            time.sleep(0.5)
-    else:
+            return False
+
+    try:
+        wait_until(answers_health, timeout_s=60, interval_s=0.5)
+    except AssertionError:
         process.kill()
-        pytest.fail("the runner did not answer /health within 60 s")
+        raise
     yield {"url": url, "folder": folder, "lineage": lineage}
     process.terminate()
     process.wait(30)
@@ -180,7 +177,7 @@ def test_the_server_answers_400_naming_the_field(server):
 
 
 def test_submit_falls_back_to_spark_submit_when_no_runner_answers(monkeypatch, capsys):
-    monkeypatch.setenv("SPARK_RUNNER_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SPARK_RUNNER_URL", f"http://127.0.0.1:{free_port()}")
     assert run_remote(os.environ["SPARK_RUNNER_URL"], "x.py", "a", []) is None
     executed = []
     monkeypatch.setattr(session.os, "execv", lambda path, args: executed.append(args))

@@ -14,14 +14,9 @@ import pytest
 
 from local_platform.instance import PlatformError
 from local_platform.services import kinesis as kinesis_service
+from tests.conftest import free_port
 
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout_s: float = 60.0) -> None:
