@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-retries", type=int, default=8)
     parser.add_argument("--breaker-after", type=int, default=3, help="requests in a row that gave up: stop")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument(
+        "--preload",
+        action="store_true",
+        help="read all --events posts before sending (a load test of the target; about 1 KB per event)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             max_retries=args.max_retries,
             breaker_after=args.breaker_after,
             timeout_s=args.timeout,
+            preload=args.preload,
         )
     except ValueError as exc:
         parser.error(str(exc))

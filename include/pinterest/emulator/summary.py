@@ -15,7 +15,7 @@ class RunSummary:
     ``accepted`` events had all three records acknowledged; ``rejected`` had a record refused as invalid
     (4xx or a per-record error, never retried); ``failed`` ran out of retries on transient faults.
     ``stopped_early`` says why the circuit breaker ended the run (the API stayed down); the events it left
-    are ``not_sent``.
+    are ``not_sent``. ``duration_s`` and ``cpu_s`` (this process's CPU time) cover the sending, not a preload.
     """
 
     mode: str
@@ -27,6 +27,7 @@ class RunSummary:
     not_sent: int = 0
     stopped_early: str | None = None
     duration_s: float = 0.0
+    cpu_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     per_topic: dict[str, dict[str, int]] = field(default_factory=dict)
     rejected_reasons: list[str] = field(default_factory=list)
@@ -66,6 +67,7 @@ class RunSummary:
             "latency_p50_ms": round(self.latency_ms(0.50), 2),
             "latency_p99_ms": round(self.latency_ms(0.99), 2),
             "duration_s": round(self.duration_s, 3),
+            "cpu_s": round(self.cpu_s, 3),
             "per_topic": self.per_topic,
             "rejected_reasons": self.rejected_reasons,
         }

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Producer
+from msgspec import Raw
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ _TRANSIENT = {
     KafkaError.NOT_LEADER_FOR_PARTITION,
 }
 _UNKNOWN_TOPIC = {KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART}
+_BUSY_POLL_S = 0.001  # while messages are in flight (librdkafka lingers 5 ms before it sends anyway)
+_IDLE_POLL_S = 0.1  # otherwise, so the error callback still learns that all brokers went down
 
 
 # Not frozen: one of each is built per record on the hot path, and frozen dataclasses build slower.
@@ -43,7 +45,7 @@ _UNKNOWN_TOPIC = {KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART}
 class OutgoingMessage:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | Raw  # a record's msgspec.Raw goes to librdkafka as it is (a read-only buffer: no copy)
 
 
 @dataclass(slots=True)
@@ -93,17 +95,15 @@ def producer_config(bootstrap: str, delivery_timeout_ms: int) -> dict[str, Any]:
 class _Batch:
     """Collects the delivery reports of one request and completes its future after the last one."""
 
-    __slots__ = ("future", "lock", "loop", "pending", "results")
+    __slots__ = ("future", "pending", "results")
 
     def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
         self.results: list[Delivery | None] = [None] * size
         self.pending = size
-        self.loop = loop
         self.future: asyncio.Future[list[Delivery]] = loop.create_future()
-        self.lock = threading.Lock()
 
     def report(self, position: int, err: KafkaError | None, msg: Any) -> None:
-        """Called from the poll thread (or the loop thread for messages that never left)."""
+        """Called on the event loop, from ``poll`` (or directly for messages that never left)."""
         if err is None:
             self.results[position] = Delivery(partition=msg.partition(), offset=msg.offset())
         else:
@@ -113,22 +113,18 @@ class _Batch:
                 transient=code in _TRANSIENT or err.retriable(),
                 unknown_topic=code in _UNKNOWN_TOPIC,
             )
-        with self.lock:
-            self.pending -= 1
-            finished = self.pending == 0
-        if finished:
-            self.loop.call_soon_threadsafe(self._finish)
-
-    def _finish(self) -> None:
-        if not self.future.done():
+        self.pending -= 1
+        if self.pending == 0 and not self.future.done():
             self.future.set_result(self.results)  # type: ignore[arg-type]
 
 
 class KafkaRecordProducer:
     """The API's single producer; create inside the running event loop (the app's lifespan).
 
-    A daemon thread blocks in ``poll()`` (outside the GIL) and runs the delivery callbacks; each request
-    wakes the event loop once, when its last report arrives.
+    The event loop itself serves the delivery reports: ``poll(0)`` every millisecond while messages are in
+    flight, every 100 ms otherwise. (A thread blocked in ``poll()`` did it before, but every report it ran took
+    the GIL from the busy loop: in an A/B of 4 rounds of 100,000 preloaded events the API spent 35.8 against
+    43.5 us of CPU per event.)
     """
 
     def __init__(self, bootstrap: str, delivery_timeout_ms: int = 30_000, probe_interval_s: float = 1.0) -> None:
@@ -139,18 +135,23 @@ class KafkaRecordProducer:
         self._probe_interval_s = probe_interval_s
         self._probe: asyncio.Task[bool] | None = None
         self._last_probe = 0.0
-        self._closing = threading.Event()
-        self._poller = threading.Thread(target=self._poll_forever, name="kafka-delivery-reports", daemon=True)
-        self._poller.start()
+        self._in_flight = 0
+        self._poll_timer = self._loop.call_soon(self._poll)
 
     def _on_error(self, err: KafkaError) -> None:
         if err.code() == KafkaError._ALL_BROKERS_DOWN:
             self._brokers_down = True
         log.warning("kafka client error: %s", err.str())
 
-    def _poll_forever(self) -> None:
-        while not self._closing.is_set():
-            self._producer.poll(0.1)
+    def _poll(self) -> None:
+        """Serve the delivery reports waiting now, then come back: soon while messages are in flight."""
+        self._producer.poll(0)
+        self._poll_timer = self._loop.call_later(_BUSY_POLL_S if self._in_flight else _IDLE_POLL_S, self._poll)
+
+    def _poll_soon(self) -> None:
+        if self._in_flight == 0:
+            self._poll_timer.cancel()
+            self._poll_timer = self._loop.call_later(_BUSY_POLL_S, self._poll)
 
     async def produce(self, messages: Sequence[OutgoingMessage]) -> list[Delivery]:
         """Send all messages; raise BrokerUnavailable if the local queue is full."""
@@ -158,20 +159,25 @@ class KafkaRecordProducer:
             return []
         batch = _Batch(len(messages), self._loop)
         produce, report = self._producer.produce, batch.report
-        for position, message in enumerate(messages):
-            try:
-                # functools.partial: one C-level call per delivery report instead of a lambda's extra frame.
-                produce(message.topic, message.value, message.key, on_delivery=functools.partial(report, position))
-            except BufferError:
-                # Messages already queued still report; those not queued are marked failed here.
-                for rest in range(position, len(messages)):
-                    batch.report(rest, KafkaError(KafkaError._QUEUE_FULL), None)
-                await batch.future
-                raise BrokerUnavailable("the producer queue is full") from None
-            except KafkaException as exc:
-                batch.report(position, exc.args[0], None)
-        # librdkafka reports every message within message.timeout.ms; the margin only guards a bug.
-        return await asyncio.wait_for(asyncio.shield(batch.future), self._delivery_timeout_s + 10)
+        self._poll_soon()
+        self._in_flight += 1
+        try:
+            for position, message in enumerate(messages):
+                try:
+                    # functools.partial: one C-level call per delivery report instead of a lambda's extra frame.
+                    produce(message.topic, message.value, message.key, on_delivery=functools.partial(report, position))
+                except BufferError:
+                    # Messages already queued still report; those not queued are marked failed here.
+                    for rest in range(position, len(messages)):
+                        batch.report(rest, KafkaError(KafkaError._QUEUE_FULL), None)
+                    await batch.future
+                    raise BrokerUnavailable("the producer queue is full") from None
+                except KafkaException as exc:
+                    batch.report(position, exc.args[0], None)
+            # librdkafka reports every message within message.timeout.ms; the margin only guards a bug.
+            return await asyncio.wait_for(asyncio.shield(batch.future), self._delivery_timeout_s + 10)
+        finally:
+            self._in_flight -= 1
 
     async def ensure_reachable(self) -> None:
         """Fail fast with BrokerUnavailable while the client has seen all brokers down."""
@@ -210,8 +216,7 @@ class KafkaRecordProducer:
 
     def close(self) -> None:
         """Stop polling, then deliver what is queued (bounded by the delivery timeout)."""
-        self._closing.set()
-        self._poller.join()
+        self._poll_timer.cancel()
         remaining = self._producer.flush(self._delivery_timeout_s)
         if remaining:
             log.error("%d messages were still undelivered at shutdown", remaining)

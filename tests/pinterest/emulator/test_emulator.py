@@ -126,6 +126,27 @@ def test_batch_mode_posts_three_topics_with_the_key(source_url, serve) -> None:
     assert len(summary.accepted_inds) == summary.as_dict()["accepted_distinct_inds"]
 
 
+def test_preload_reads_every_post_before_the_first_request(source_url, serve, monkeypatch) -> None:
+    """The clock starts after the source is read: the source is not touched once sending has begun."""
+    server = serve(accept_all)
+    reads: list[int] = []
+    sampled = PostReader.sampled
+
+    def counting(self, batch_size, seed):
+        for batch in sampled(self, batch_size, seed):
+            reads.append(len(server.requests))
+            yield batch
+
+    monkeypatch.setattr(PostReader, "sampled", counting)
+    summary = Emulator(config(source_url, server.url, events=120, preload=True)).run()
+    assert (summary.sent, summary.accepted, summary.failed) == (120, 120, 0)
+    assert reads == [0, 0, 0]  # three batches of 50 read, all before any request
+    sent = [
+        record["value"] for _, path, body, _ in server.requests if path.endswith(".pin") for record in body["records"]
+    ]
+    assert len(sent) == 120 and {row["index"] for row in sent} <= summary.accepted_inds
+
+
 def test_transient_errors_are_retried_honouring_retry_after(source_url, serve) -> None:
     def flaky(method, path, body, nth):
         if nth == 1:
@@ -243,8 +264,9 @@ def test_reader_sequential_and_sampled(source_url) -> None:
     assert next(batches)[0].ind == 0  # starts over
     batches.close()
     post = next(reader.sampled(1, seed=3))[0]
-    assert post.pin["index"] == post.geo["ind"] == post.user["ind"] == post.ind
-    assert isinstance(post.geo["timestamp"], str) and "T" in post.geo["timestamp"]
+    pin, geo, user = (json.loads(row) for row in (post.pin, post.geo, post.user))
+    assert pin["index"] == geo["ind"] == user["ind"] == post.ind
+    assert isinstance(geo["timestamp"], str) and "T" in geo["timestamp"]
     sample = [p.ind for p in next(reader.sampled(500, seed=3))]
     assert sample == [p.ind for p in next(reader.sampled(500, seed=3))]
     assert len(set(sample)) < 500  # with replacement
@@ -258,6 +280,7 @@ def test_config_rejects_bad_values(source_url) -> None:
         {"mode": "both"},
         {"rate": -1},
         {"events": None, "duration_s": None},
+        {"events": None, "duration_s": 5, "preload": True},
     ):
         with pytest.raises(ValueError):
             config(source_url, "http://127.0.0.1:1", **bad)

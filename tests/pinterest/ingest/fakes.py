@@ -32,7 +32,8 @@ class FakeProducer:
             if self.timeouts:
                 deliveries.append(Delivery(error="Local: Message timed out", transient=True))
                 continue
-            self.messages.append(message)
+            # As librdkafka does, keep the bytes themselves (a record's value is a view of the request body).
+            self.messages.append(OutgoingMessage(message.topic, message.key, bytes(message.value)))
             deliveries.append(Delivery(partition=0, offset=self._offsets[message.topic]))
             self._offsets[message.topic] += 1
         return deliveries

@@ -47,7 +47,7 @@ async def produce(topic: str, request: Request, intake: Intake = Depends(intake_
     request.state.records = len(records)
 
     async def to_topic(valid: list[ProduceRecord]) -> list[Answer]:
-        messages = [OutgoingMessage(topic, _key_bytes(r.key), bytes(r.value)) for r in valid]
+        messages = [OutgoingMessage(topic, _key_bytes(r.key), r.value) for r in valid]
         return [_offset_of(d) for d in await intake.to_kafka(messages)]
 
     offsets = await intake.take(table, topic, records, PRODUCE_RECORDS, to_topic)
