@@ -13,7 +13,7 @@ KAFKA_BOOTSTRAP_SERVERS, KINESIS_ENDPOINT_URL, PINTEREST_STATE_DIR for the servi
   clock starts; ``ratio`` = API / raw;
 - ``live_source``: one more API run with the emulator reading the source while it sends (the way the
   pipeline's posting task runs), to show what the reading costs on the same two cores;
-- ``pairs``: the API and raw runs alternate (``--pairs``, default 3) so both see the same machine, which is
+- ``pairs``: the API and raw runs alternate (``--pairs``, default 5) so both see the same machine, which is
   shared and whose speed drifts; the top-level figures are the medians (latency and CPU: the median API run);
 - ``warm_up``: both paths under load before any measured run (``--warmup-seconds``, default 120): a
   freshly started broker spends several times more CPU per event while its JIT compiles;
@@ -26,7 +26,7 @@ KAFKA_BOOTSTRAP_SERVERS, KINESIS_ENDPOINT_URL, PINTEREST_STATE_DIR for the servi
 - ``generator_rows_per_s``: rows per table per second while generating 1,000,000 rows per table;
 - ``machine``: with the load average at the start and at the end (the machine is shared).
 
-Usage: ``python -m benchmarks.ingestion [--events 100000] [--pairs 3] [--stream-events 5000] [--work-dir DIR]``
+Usage: ``python -m benchmarks.ingestion [--events 100000] [--pairs 5] [--stream-events 5000] [--work-dir DIR]``
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream-seconds", type=float, default=60.0, help="at most this long per stream run")
     parser.add_argument("--grid-events", type=int, default=30_000, help="at most this many events per grid cell")
     parser.add_argument("--grid-seconds", type=float, default=10.0, help="at most this long per grid cell")
-    parser.add_argument("--pairs", type=int, default=3, help="alternating API and raw producer runs measured")
+    parser.add_argument("--pairs", type=int, default=5, help="alternating API and raw producer runs measured")
     parser.add_argument("--warmup-seconds", type=float, default=120.0, help="load before the measured runs")
     parser.add_argument("--rss-events", type=int, default=20_000, help="events per emulator memory run")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per table of the large source")
