@@ -145,8 +145,10 @@ class KafkaRecordProducer:
 
     def _poll(self) -> None:
         """Serve the delivery reports waiting now, then come back: soon while messages are in flight."""
-        self._producer.poll(0)
-        self._poll_timer = self._loop.call_later(_BUSY_POLL_S if self._in_flight else _IDLE_POLL_S, self._poll)
+        try:
+            self._producer.poll(0)
+        finally:  # a callback that raised (logged by the loop) must not stop the reports of every other request
+            self._poll_timer = self._loop.call_later(_BUSY_POLL_S if self._in_flight else _IDLE_POLL_S, self._poll)
 
     def _poll_soon(self) -> None:
         if self._in_flight == 0:
