@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import shutil
 import tempfile
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from benchmarks.machine import load_average, machine
 from include.pinterest.lake import GOLD_TABLES, Lake
 from include.pinterest.spark import jobs
 from include.pinterest.spark.session import build_spark
@@ -392,11 +392,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     report = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": {**machine(), "load_average_at_end": load_average()},
         "engine": {"spark": spark.version, "delta": "4.4.0", "driver_memory": "2g", "shuffle_partitions": 4},
         "spark_startup_s": round(startup_s, 1),
         "warm_up": {"posts": WARM_UP_POSTS, "wall_s": warm_up_s},

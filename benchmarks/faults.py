@@ -36,7 +36,7 @@ import boto3
 import httpx
 from confluent_kafka import Consumer, Producer
 
-from benchmarks.machine import machine
+from benchmarks.machine import load_average, machine
 from include.pinterest.connectors import load_connector_config
 from include.pinterest.lake import Lake
 from include.pinterest.settings import TABLES, Settings
@@ -277,7 +277,7 @@ def scenario(api: httpx.Client, instance: Instance, stores: Stores, case: Scenar
         "run_id": run_id,
         "run_s": round(time.monotonic() - killed, 1),
         **found,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_end": load_average(),
     }
     print(json.dumps(result))
     return result
@@ -323,7 +323,7 @@ def poison(api: httpx.Client, instance: Instance, stores: Stores, env: dict[str,
         **found,
         "sink_dead_letters": dead,
         "stream_quarantined": quarantined,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_end": load_average(),
     }
     print(json.dumps(result))
     return result
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> dict:
     env = client_env(instance)
     os.environ.update(env)
     results, began = [], datetime.now(UTC)
-    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    load_at_start = load_average()
     try:
         api = run.api_client(instance)
         run.wait_for_dag(api)

@@ -47,7 +47,7 @@ import boto3
 import psutil
 from confluent_kafka import Producer
 
-from benchmarks.machine import machine
+from benchmarks.machine import load_average, machine
 from include.pinterest.emulator import Emulator, EmulatorConfig
 from include.pinterest.emulator.reader import PostReader, open_source
 from include.pinterest.ingest.producer import producer_config
@@ -91,10 +91,6 @@ class CpuMeter:
     def per_event(self, before: dict[str, float], events: int) -> dict[str, float]:
         after = self.seconds()
         return {part: round((after[part] - before[part]) / max(events, 1) * 1e6, 1) for part in after}
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def generate(work: Path, rows: int) -> tuple[str, float]:

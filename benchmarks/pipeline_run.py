@@ -16,7 +16,7 @@ import os
 import statistics
 from datetime import datetime
 
-from benchmarks.machine import machine
+from benchmarks.machine import load_average, machine
 from local_platform import processes, run, services
 from local_platform.instance import REPO, instance_for
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": {
             **machine(),
             "load_average_before_warm_run": [round(x, 2) for x in load_before_warm],
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "load_average_at_end": load_average(),
         },
         "params": "defaults (1000 batch events, 200 stream events)",
         **warm,

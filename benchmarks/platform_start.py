@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.machine import machine
+from benchmarks.machine import load_average, machine
 from local_platform import processes, services
 from local_platform.environment import client_env
 from local_platform.instance import REPO, instance_for
@@ -70,12 +70,13 @@ def dag_parse_times(repeats: int = 3) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    load_at_start = load_average()
     result = {
-        "machine": machine(),
         **start_times(),
         "dag_parse_s": dag_parse_times(),
         "services": services.autostarted("bench"),
     }
+    result["machine"] = {**machine(), "load_average_at_start": load_at_start, "load_average_at_end": load_average()}
     out = REPO / "benchmarks" / "results" / "platform.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -44,7 +44,7 @@ import boto3
 import pyarrow.parquet as pq
 from botocore.config import Config
 
-from benchmarks.machine import machine
+from benchmarks.machine import load_average, machine
 from local_platform.services import kinesis as kinesis_service
 
 REPO = Path(__file__).resolve().parents[1]
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     rates = [float(r) for r in args.rates.split(",") if r]
     steps = [float(s) for s in args.steps.split(",") if s]
     # Other work on the machine slows everything here: the load is part of the result.
-    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    load_at_start = load_average()
 
     work = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     lake, state = work / "lake", work / "state"
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                     "kinesis_endpoint_cpu_s": session_cpu_s(kinesis_process.pid) - kinesis_cpu,
                     "sender_cpu_s": time.process_time() - sender_cpu,
                     "breakdown": (statuses, read_statuses(state)),
-                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                    "load_average": load_average(),
                 }
             )
             print(f"{name}: sent {sender.next_ind - first_ind} events in {ended - started:.1f} s", flush=True)
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {
             **machine(),
             "load_average_at_start": load_at_start,
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "load_average_at_end": load_average(),
         },
         "rate": rates[0],
         "duration_s": args.duration,
