@@ -12,7 +12,6 @@ start a JVM each with ``spark-submit`` as before the runner (``without_spark_run
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from datetime import datetime
 
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         api = run.api_client(instance)
         first = measure(api, instance)
-        load_before_warm = os.getloadavg()
+        load_before_warm = load_average()
         warm = measure(api, instance)
         processes.down(instance, ["spark"])
         reference = measure(api, instance)
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "machine": {
             **machine(),
-            "load_average_before_warm_run": [round(x, 2) for x in load_before_warm],
+            "load_average_before_warm_run": load_before_warm,
             "load_average_at_end": load_average(),
         },
         "params": "defaults (1000 batch events, 200 stream events)",
